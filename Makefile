@@ -1,0 +1,29 @@
+# Two commands set everything up from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test check lint clean
+
+$(BIN)/maslahat: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/maslahat  ## set up, then start the conversation
+	$(BIN)/maslahat chat
+
+test: $(BIN)/maslahat  ## set up, then run the whole test suite
+	$(BIN)/pytest
+
+check: $(BIN)/maslahat  ## validate the rule table
+	$(BIN)/maslahat check
+
+lint: $(BIN)/maslahat  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,122 @@
+"""The conversation in a terminal: numbered choices, b back, r restart, q quit."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+from bot.engine import Decision, Engine, Question, Session
+from bot.i18n import Translator
+from bot.present import outcome_view, question_view
+
+__all__ = ["format_outcome", "format_question", "run_chat"]
+
+_WIDTH = 78
+
+
+def format_question(view: dict[str, Any], t: Translator) -> str:
+    """A question with numbered options, ready to print."""
+    lines = [
+        t.gettext("Question {number} of about {total}").format(number=view["number"], total=view["of_about"]),
+        view["text"],
+    ]
+    for index, option in enumerate(view["options"], start=1):
+        lines.append(f"  {index}. {option['label']}")
+        if "hint" in option:
+            lines.extend(textwrap.wrap(option["hint"], _WIDTH, initial_indent="     ", subsequent_indent="     "))
+    return "\n".join(lines)
+
+
+def format_outcome(view: dict[str, Any], t: Translator) -> str:
+    """An outcome as readable plain text, in the order a person should read it."""
+    out: list[str] = []
+
+    def para(text: str, indent: str = "") -> None:
+        out.extend(
+            textwrap.wrap(
+                text,
+                _WIDTH,
+                initial_indent=indent,
+                subsequent_indent=" " * len(indent),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+
+    def section(title: str) -> None:
+        out.extend(["", title])
+
+    out.append(f"== {view['verdict_label']} ==")
+    para(view["headline"])
+    section(t.gettext("Why"))
+    para(view["explanation"])
+    para(t.gettext("How sure we are: {confidence}").format(confidence=view["confidence_label"]))
+    if view["satisfies"]:
+        section(t.gettext("What satisfies the requirement"))
+        for item in view["satisfies"]:
+            para(item["text"], "- ")
+    if view["actions"]:
+        section(t.gettext("Your options and their risks"))
+        for item in view["actions"]:
+            para(item["text"], "- ")
+            para(t.gettext("Risk: {risk}").format(risk=item["risk"]), "    ")
+    if view["notes"]:
+        section(t.gettext("For citizens of your country"))
+        for item in view["notes"]:
+            para(item["text"], "- ")
+    if view["unknown"]:
+        section(t.gettext("What is not known"))
+        for item in view["unknown"]:
+            para(item["text"], "- ")
+    section(t.gettext("Sources"))
+    for item in view["sources"]:
+        para(f"{item['title']} ({item['date']}): {item['url']}", "- ")
+    if view["help"]:
+        section(t.gettext("Where to get help"))
+        for item in view["help"]:
+            text = f"{item['name']}. {item['text']}" + (f" {item['url']}" if "url" in item else "")
+            para(text, "- ")
+    out.append("")
+    para(t.gettext("Information checked on {date}.").format(date=view["checked"]))
+    para(view["disclaimer"])
+    return "\n".join(out)
+
+
+def run_chat(
+    engine: Engine,
+    t: Translator,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+) -> int:
+    """Hold one conversation on a terminal until the person quits; return the exit code."""
+    session: Session = engine.new_session(t.lang)
+    write(t.gettext("Maslahat: a few questions on whether Decree 821 applies to you. No names are stored."))
+    while True:
+        step = engine.step(session)
+        question = step if isinstance(step, Question) else None
+        write("")
+        if question is None:
+            assert isinstance(step, Decision)
+            write(format_outcome(outcome_view(engine.table, step, session, t), t))
+            write(t.gettext("b = back, r = start over, q = quit"))
+        else:
+            write(format_question(question_view(question, t), t))
+            write(t.gettext("Type a number. b = back, r = start over, q = quit"))
+        try:
+            reply = read("> ").strip().lower()
+        except EOFError:
+            return 0
+        if reply == "q":
+            return 0
+        if reply == "r":
+            session = engine.restart(session)
+        elif reply == "b":
+            session = engine.back(session)
+        elif question is None:
+            write(t.gettext("Please type b, r or q."))
+        elif reply.isdigit() and 1 <= int(reply) <= len(question.fact.options):
+            session = engine.answer(session, question.fact.id, question.fact.options[int(reply) - 1].id)
+        else:
+            count = len(question.fact.options)
+            write(t.gettext("Please type a number from 1 to {count}, or b, r or q.").format(count=count))

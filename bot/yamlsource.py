@@ -1,0 +1,125 @@
+"""Read YAML keeping the line of every mapping, key and list item, so errors can name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+__all__ = ["Map", "Problem", "Seq", "YamlSyntaxError", "read_yaml"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a file, located precisely enough for an operator to fix it."""
+
+    path: str
+    line: int
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f" {self.where}:" if self.where else ""
+        return f"{self.path}:{self.line}:{where} {self.message}"
+
+
+class YamlSyntaxError(Exception):
+    """The file is not valid YAML; carries the problems found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class Map(dict[Any, Any]):
+    """A YAML mapping that remembers where it and each of its keys stand."""
+
+    line: int
+    key_lines: dict[Any, int]
+    raw: dict[Any, str]
+
+    def line_of(self, key: Any) -> int:
+        """Line of ``key`` if present, else of the mapping itself."""
+        return self.key_lines.get(key, self.line)
+
+
+class Seq(list[Any]):
+    """A YAML sequence that remembers the line of each item and its text as written."""
+
+    line: int
+    item_lines: list[int]
+    raw: list[str | None]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds Map and Seq and records duplicate keys instead of hiding them."""
+
+    def __init__(self, stream: str, path: str) -> None:
+        super().__init__(stream)
+        self.path = path
+        self.duplicates: list[Problem] = []
+
+
+def _scalar_text(node: yaml.Node) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
+    loader.flatten_mapping(node)
+    result = Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    result.raw = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            loader.duplicates.append(
+                Problem(
+                    loader.path,
+                    line,
+                    "",
+                    f"key {key!r} appears twice in one block (first at line {result.key_lines[key]})",
+                )
+            )
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+        text = _scalar_text(value_node)
+        if text is not None:
+            result.raw[key] = text
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Seq:
+    result = Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    result.raw = [_scalar_text(child) for child in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
+    """Parse YAML text; return the data and any duplicate-key problems.
+
+    Raises:
+        YamlSyntaxError: the text is not YAML; the problem names file and line.
+    """
+    loader = _Loader(text, path)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        detail = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise YamlSyntaxError([Problem(path, line, "", f"YAML syntax error: {detail}")]) from exc
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError([Problem(path, 1, "", f"YAML error: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    return data, loader.duplicates
