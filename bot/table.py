@@ -22,6 +22,7 @@ __all__ = [
     "Source",
     "Table",
     "Unknown",
+    "holds",
 ]
 
 VERDICTS = ("not_affected", "affected", "requirement_met", "unclear")

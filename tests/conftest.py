@@ -1,0 +1,45 @@
+"""Shared fixtures: the shipped rule table, an engine over it, and a helper to play conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Decision, Engine, Question, Session
+from bot.loader import load_table
+from bot.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules" / "decree-821.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def table() -> Table:
+    return load_table(RULES)
+
+
+@pytest.fixture(scope="session")
+def engine(table: Table) -> Engine:
+    return Engine(table)
+
+
+def play(engine: Engine, answers: Mapping[str, str], lang: str = "en") -> tuple[list[str], Decision, Session]:
+    """Answer each question the engine asks from ``answers``; return the questions asked and the decision.
+
+    Fails the test if the engine asks a question that ``answers`` does not cover.
+    """
+    session = engine.new_session(lang)
+    asked: list[str] = []
+    while True:
+        step = engine.step(session)
+        if isinstance(step, Decision):
+            return asked, step, session
+        assert isinstance(step, Question)
+        fact = step.fact.id
+        if fact not in answers:
+            pytest.fail(f"engine asked {fact!r} after {asked}, which the test gives no answer for")
+        asked.append(fact)
+        session = engine.answer(session, fact, answers[fact])
