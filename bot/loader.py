@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,7 +27,7 @@ from bot.table import (
     Table,
     Unknown,
 )
-from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
+from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, fold, read_yaml
 
 __all__ = ["TableError", "load_table", "parse_table"]
 
@@ -94,7 +94,7 @@ class _Reader:
         line = block.line_of(key)
         if not isinstance(value, str):
             raw = block.raw.get(key)
-            if raw is not None:
+            if raw is not None and value is not None:
                 self.problem(
                     line,
                     where,
@@ -117,7 +117,7 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.problem(block.line_of(key), where, f"{key} must be a non-empty text")
             return ""
-        return " ".join(value.split())
+        return fold(value)
 
     def id_list(self, block: Map, key: str, where: str) -> tuple[str, ...]:
         """Read a list of ids, each a string."""
@@ -173,6 +173,8 @@ class _Reader:
                 result[fact] = frozenset(options)
             elif isinstance(allowed, str):
                 result[fact] = frozenset({allowed})
+            elif allowed is None:
+                self.problem(line, where, f"condition on {fact!r} names no option")
             else:
                 raw = value.raw.get(fact, repr(allowed))
                 self.problem(
@@ -207,9 +209,7 @@ def _unique(reader: _Reader, items: Iterable[tuple[str, int]], kind: str) -> Non
             seen[ident] = line
 
 
-def _check_refs(
-    reader: _Reader, ids: Iterable[str], known: Mapping[str, Any], kind: str, line: int, where: str
-) -> None:
+def _check_refs(reader: _Reader, ids: Iterable[str], known: Collection[str], kind: str, line: int, where: str) -> None:
     for ident in ids:
         if ident not in known:
             close = difflib.get_close_matches(ident, list(known), n=1)
@@ -218,16 +218,23 @@ def _check_refs(
 
 
 def _check_when(
-    reader: _Reader, when: Mapping[str, frozenset[str]], facts: Mapping[str, Fact], line: int, where: str
+    reader: _Reader,
+    block: Map,
+    when: Mapping[str, frozenset[str]],
+    facts: Mapping[str, Collection[str]],
+    where: str,
 ) -> None:
+    """Check conditions against the facts and options declared; each problem at its condition's line."""
+    conditions = block.get("when")
     for fact_id, allowed in when.items():
-        fact = facts.get(fact_id)
-        if fact is None:
+        line = conditions.line_of(fact_id) if isinstance(conditions, Map) else block.line_of("when")
+        options = facts.get(fact_id)
+        if options is None:
             _check_refs(reader, [fact_id], facts, "fact", line, where)
             continue
         for option in sorted(allowed):
-            if fact.option(option) is None:
-                close = difflib.get_close_matches(option, fact.option_ids, n=1)
+            if option not in options:
+                close = difflib.get_close_matches(option, list(options), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 reader.problem(line, where, f"unknown option {option!r} for fact {fact_id!r}{hint}")
 
@@ -292,11 +299,16 @@ def parse_table(text: str, path: str) -> Table:
         if ident:
             facts.append(Fact(ident, reader.text(block, "question", label), tuple(options), block.line))
     _unique(reader, ((f.id, f.line) for f in facts), "fact")
-    fact_index = {f.id: f for f in facts}
+    # What references are checked against: every id declared, including those of blocks too
+    # broken to use, which are reported already; "unknown" would send the operator astray.
+    source_ids = _declared(data, "sources")
+    fact_options = {
+        fact_id: _declared(block, "options") for block in _items(data, "facts") for fact_id in _declared_id(block)
+    }
 
     def document(block: Map, label: str, ident: str) -> Document:
         doc_sources = reader.id_list(block, "sources", label)
-        _check_refs(reader, doc_sources, sources, "source", block.line_of("sources"), label)
+        _check_refs(reader, doc_sources, source_ids, "source", block.line_of("sources"), label)
         return Document(ident, reader.text(block, "text", label), doc_sources)
 
     def action(block: Map, label: str, ident: str) -> Action:
@@ -313,7 +325,7 @@ def parse_table(text: str, path: str) -> Table:
     for block, label in reader.blocks(data, "help", "help"):
         ident = reader.ident(block, "id", label)
         when = reader.when(block, "when", label) if "when" in block else {}
-        _check_when(reader, when, fact_index, block.line_of("when"), label)
+        _check_when(reader, block, when, fact_options, label)
         url = reader.text(block, "url", label, required=False)
         if url and not _URL.match(url):
             reader.problem(block.line_of("url"), label, f"url {url!r} must start with http:// or https://")
@@ -327,7 +339,7 @@ def parse_table(text: str, path: str) -> Table:
     for block, label in reader.blocks(data, "notes", "note"):
         ident = reader.ident(block, "id", label)
         when = reader.when(block, "when", label)
-        _check_when(reader, when, fact_index, block.line_of("when"), label)
+        _check_when(reader, block, when, fact_options, label)
         verdicts = reader.id_list(block, "verdicts", label)
         for listed in verdicts:
             if listed not in VERDICTS:
@@ -335,7 +347,7 @@ def parse_table(text: str, path: str) -> Table:
                     block.line_of("verdicts"), label, f"unknown verdict {listed!r}; use one of {', '.join(VERDICTS)}"
                 )
         note_sources = reader.id_list(block, "sources", label)
-        _check_refs(reader, note_sources, sources, "source", block.line_of("sources"), label)
+        _check_refs(reader, note_sources, source_ids, "source", block.line_of("sources"), label)
         if ident:
             notes.append(
                 Note(ident, reader.text(block, "text", label), _frozen(when), frozenset(verdicts), note_sources)
@@ -354,11 +366,11 @@ def parse_table(text: str, path: str) -> Table:
             key: reader.id_list(block, key, label) for key in ("satisfies", "actions", "unknown", "sources", "help")
         }
         for key, known, kind in (
-            ("satisfies", documents, "document"),
-            ("actions", actions, "action"),
-            ("unknown", unknowns, "unknown"),
-            ("sources", sources, "source"),
-            ("help", help_items, "help"),
+            ("satisfies", _declared(data, "documents"), "document"),
+            ("actions", _declared(data, "actions"), "action"),
+            ("unknown", _declared(data, "unknowns"), "unknown"),
+            ("sources", source_ids, "source"),
+            ("help", _declared(data, "help"), "help"),
         ):
             _check_refs(reader, refs[key], known, kind, block.line_of(key), label)
         if verdict == "affected" and not refs["satisfies"]:
@@ -390,16 +402,16 @@ def parse_table(text: str, path: str) -> Table:
     for block, label in reader.blocks(data, "rules", "rule"):
         ident = reader.ident(block, "id", label)
         when = reader.when(block, "when", label)
-        _check_when(reader, when, fact_index, block.line_of("when"), label)
+        _check_when(reader, block, when, fact_options, label)
         outcome = block.get("outcome")
         if not isinstance(outcome, str):
             reader.problem(block.line_of("outcome"), label, "outcome must be an outcome id")
         else:
-            _check_refs(reader, [outcome], outcomes, "outcome", block.line_of("outcome"), label)
+            _check_refs(reader, [outcome], _declared(data, "outcomes"), "outcome", block.line_of("outcome"), label)
         rule_sources = reader.id_list(block, "sources", label)
         if not rule_sources:
             reader.problem(block.line_of("sources"), label, "a rule must name at least one source")
-        _check_refs(reader, rule_sources, sources, "source", block.line_of("sources"), label)
+        _check_refs(reader, rule_sources, source_ids, "source", block.line_of("sources"), label)
         confidence = block.get("confidence")
         if confidence not in CONFIDENCES:
             reader.problem(
@@ -440,6 +452,25 @@ def _frozen(when: Mapping[str, frozenset[str]]) -> Mapping[str, frozenset[str]]:
     return MappingProxyType(dict(when))
 
 
+def _items(data: Map, key: str) -> list[Map]:
+    items = data.get(key)
+    return [item for item in items if isinstance(item, Map)] if isinstance(items, list) else []
+
+
+def _declared_id(block: Map) -> list[str]:
+    """The block's id as written: a string, or the text of an id YAML misread (18_65, no)."""
+    ident = block.get("id")
+    if isinstance(ident, str):
+        return [ident]
+    raw = block.raw.get("id")
+    return [raw] if raw else []
+
+
+def _declared(data: Map, key: str) -> dict[str, None]:
+    """Every id declared in the list ``data[key]``, in order, whether or not its block is usable."""
+    return {ident: None for block in _items(data, key) for ident in _declared_id(block)}
+
+
 def _ids_with_lines(data: Map, key: str) -> Iterable[tuple[str, int]]:
     items = data.get(key)
     if not isinstance(items, list):
@@ -465,9 +496,12 @@ def load_table(path: str | Path) -> Table:
     """
     shown = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise TableError([Problem(shown, 0, "", f"cannot read the file: {exc.strerror}")]) from exc
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TableError([Problem(shown, 0, "", f"the file is not UTF-8 text: {exc.reason}")]) from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TableError([Problem(shown, line, "", f"the file is not UTF-8 text: {exc.reason}")]) from exc
     return parse_table(text, shown)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-__all__ = ["Map", "Problem", "Seq", "YamlSyntaxError", "read_yaml"]
+__all__ = ["Map", "Problem", "Seq", "YamlSyntaxError", "fold", "read_yaml"]
 
 
 @dataclass(frozen=True, order=True)
@@ -22,6 +23,11 @@ class Problem:
     def __str__(self) -> str:
         where = f" {self.where}:" if self.where else ""
         return f"{self.path}:{self.line}:{where} {self.message}"
+
+
+def fold(text: str) -> str:
+    """Fold runs of white space to one space, as YAML's folded blocks read to a person."""
+    return " ".join(text.split())
 
 
 class YamlSyntaxError(Exception):
@@ -60,6 +66,16 @@ class _Loader(yaml.SafeLoader):
         self.path = path
         self.duplicates: list[Problem] = []
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct a node; a value PyYAML cannot build (a 13th month, ``!!int abc``) names its line."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            shown = f" {node.value!r}" if isinstance(node, yaml.ScalarNode) else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read the value{shown}: {exc}", node.start_mark
+            ) from exc
+
 
 def _scalar_text(node: yaml.Node) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
@@ -74,6 +90,10 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            )
         if key in result:
             loader.duplicates.append(
                 Problem(
@@ -110,7 +130,13 @@ def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     Raises:
         YamlSyntaxError: the text is not YAML; the problem names file and line.
     """
-    loader = _Loader(text, path)
+    try:
+        # The constructor already reads the text: it rejects control characters.
+        loader = _Loader(text, path)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        detail = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        raise YamlSyntaxError([Problem(path, line, "", f"YAML syntax error: {detail}")]) from exc
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -1,0 +1,173 @@
+"""`maslahat check`: every problem with file, line and id, a summary, and exit code 1 if anything is wrong.
+
+Some defects only show when every conversation is explored: a rule shadowed by earlier ones, an
+outcome no conversation reaches, a question never asked. The fixtures for those load; the rest
+are the loader's fixtures (tests/test_loader.py), which `check` must report just the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_loader import LOADS, PROBLEMS
+
+from bot.check import Summary, check_file, check_table
+from bot.cli import main
+from bot.loader import TableError, load_table, parse_table
+from conftest import FIXTURES, RULES
+
+MINIMAL = FIXTURES / "minimal.yaml"
+BROKEN = FIXTURES / "broken"
+
+SHADOWED = "is shadowed: rules above it decide every conversation it matches, so it never decides"
+UNREACHABLE = "no conversation can reach this outcome"
+NEVER_ASKED = "no conversation asks this question"
+
+# fixture -> every problem exploring it must find: (line, where, message)
+EXPLORED: dict[str, list[tuple[int, str, str]]] = {
+    "never_asked.yaml": [(43, "fact 'citizenship'", NEVER_ASKED)],
+    "unreachable_outcome.yaml": [(72, "outcome 'unclear'", UNREACHABLE)],
+    "shadowed_rule.yaml": [(80, "rule 'older_women'", SHADOWED)],
+    "shadowed_jointly.yaml": [(92, "rule 'age_not_covered'", SHADOWED)],
+    "check_problems.yaml": [
+        (45, "fact 'citizenship'", NEVER_ASKED),
+        (81, "outcome 'unclear'", UNREACHABLE),
+        (94, "rule 'women_without_contract'", SHADOWED),
+    ],
+}
+
+
+def test_every_fixture_that_loads_has_its_problems_listed() -> None:
+    assert set(EXPLORED) == LOADS
+
+
+def test_shipped_table_passes_with_the_expected_summary() -> None:
+    report = check_file(RULES)
+    assert report.problems == []
+    assert report.ok
+    assert report.summary is not None
+    s = report.summary
+    assert (s.questions, s.outcomes, s.rules, s.conversations, s.longest) == (7, 13, 15, 269, 6)
+    assert len(s.longest_path) == 6
+    assert s.longest_path[:2] == ("sex", "age")
+
+
+def test_minimal_table_passes_with_its_summary() -> None:
+    report = check_file(MINIMAL)
+    assert report.problems == []
+    # A woman: one question. A man under 18 or over 65: two. A man of 18 to 65: three, either answer.
+    assert report.summary == Summary(
+        questions=3, outcomes=4, rules=5, conversations=5, longest=3, longest_path=("sex", "age", "service")
+    )
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORED))
+def test_each_exploration_defect_is_reported_with_its_line_and_id(name: str) -> None:
+    path = BROKEN / name
+    report = check_table(load_table(path))
+    assert [(p.path, p.line, p.where, p.message) for p in report.problems] == [
+        (str(path), line, where, message) for line, where, message in EXPLORED[name]
+    ]
+    assert not report.ok
+    # The summary is still given: the table could be explored.
+    assert report.summary is not None
+    assert report.summary.conversations == 5
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_check_file_reports_what_the_loader_finds_without_raising(name: str) -> None:
+    path = BROKEN / name
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    report = check_file(path)
+    assert report.problems == caught.value.problems
+    assert not report.ok
+    assert report.summary is None
+
+
+def test_a_catch_all_in_the_middle_shadows_everything_after_it() -> None:
+    text = MINIMAL.read_text(encoding="utf-8")
+    old = '  - id: "too_young"'
+    assert text.count(old) == 1
+    everyone = (
+        '  - id: "everyone"\n    when: {}\n    outcome: "affected"\n    sources: ["news"]\n    confidence: "low"\n'
+    )
+    report = check_table(parse_table(text.replace(old, everyone + old), "t.yaml"))
+    assert [(p.line, p.where, p.message) for p in report.problems] == [
+        (28, "fact 'age'", NEVER_ASKED),
+        (37, "fact 'service'", NEVER_ASKED),
+        (56, "outcome 'not_affected_age'", UNREACHABLE),
+        (61, "outcome 'requirement_met'", UNREACHABLE),
+        (86, "rule 'too_young'", SHADOWED),
+        (92, "rule 'too_old'", SHADOWED),
+        (98, "rule 'with_contract'", SHADOWED),
+        (105, "rule 'covered'", SHADOWED),
+    ]
+    assert report.summary is not None
+    assert (report.summary.conversations, report.summary.longest) == (2, 1)
+
+
+def test_too_many_conversations_is_a_problem_not_a_hang() -> None:
+    report = check_table(load_table(MINIMAL), limit=4)
+    assert [(p.line, p.message) for p in report.problems] == [(0, "cannot explore: more than 4 distinct conversations")]
+    assert report.summary is None
+
+
+def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+    report = check_file(path)
+    assert [(p.path, p.line) for p in report.problems] == [(str(path), 0)]
+    assert "cannot read the file" in report.problems[0].message
+
+
+# The command ---------------------------------------------------------------------------------
+
+
+def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["--rules", str(path), "check"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_command_passes_the_shipped_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_check(RULES, capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(
+        f"{RULES}: 7 questions, 13 outcomes, 15 rules, 269 distinct conversations, longest 6 questions (sex > age > "
+    )
+    assert lines[-1] == "OK"
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_command_prints_each_problem_as_path_line_id_and_fails(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = BROKEN / name
+    code, out, err = run_check(path, capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == len(PROBLEMS[name])
+    for line, (number, where, phrase) in zip(lines, PROBLEMS[name], strict=True):
+        prefix = f"{path}:{number}: {where}: " if where else f"{path}:{number}: "
+        assert line.startswith(prefix)
+        assert phrase in line
+    assert "OK" not in out
+    assert f"{len(PROBLEMS[name])} problem(s) found" in err
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORED))
+def test_command_prints_exploration_problems_and_the_summary(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = BROKEN / name
+    code, out, err = run_check(path, capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:-1] == [f"{path}:{line}: {where}: {message}" for line, where, message in EXPLORED[name]]
+    assert " distinct conversations, longest 3 questions (sex > age > service)" in lines[-1]
+    assert f"{len(EXPLORED[name])} problem(s) found" in err
+
+
+def test_command_reports_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.yaml"
+    code, out, _ = run_check(path, capsys)
+    assert code == 1
+    assert out.startswith(f"{path}:0: cannot read the file")

@@ -1,0 +1,306 @@
+"""The loader rejects a malformed rule table with every problem, each with file, line and id.
+
+Every file in tests/fixtures/broken/ is tests/fixtures/minimal.yaml with one defect (its first
+comment names it). PROBLEMS below says exactly what the loader must report for each: the line,
+the id (``where``) and a phrase of the message. One defect must give exactly the problems listed,
+not a cascade of follow-on complaints about things that exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.loader import TableError, load_table, parse_table
+from bot.table import Table
+from conftest import FIXTURES, RULES
+
+MINIMAL = FIXTURES / "minimal.yaml"
+BROKEN = FIXTURES / "broken"
+
+# fixture -> every problem the loader must report: (line, where, phrase of the message)
+PROBLEMS: dict[str, list[tuple[int, str, str]]] = {
+    "yaml_syntax.yaml": [(28, "", "YAML syntax error: mapping values are not allowed here")],
+    "tab_indent.yaml": [(37, "", "found character '\\t' that cannot start any token")],
+    "control_char.yaml": [(15, "", "unacceptable character #x0007")],
+    "bad_date.yaml": [(6, "", "2026-13-45")],
+    "list.yaml": [(1, "", "the file must be a mapping with meta, sources, facts, outcomes and rules")],
+    "unknown_key.yaml": [(64, "outcome 'requirement_met'", "unknown key 'satisfy' (did you mean 'satisfies'?)")],
+    "missing_key.yaml": [(66, "outcome 'affected'", "missing key 'explanation'")],
+    "duplicate_id.yaml": [(86, "rule 'too_young'", "duplicate id (first at line 80)")],
+    "duplicate_key.yaml": [(78, "", "key 'outcome' appears twice in one block (first at line 77)")],
+    "unknown_fact.yaml": [(82, "rule 'too_young'", "unknown fact 'ages' (did you mean 'age'?)")],
+    "unknown_option.yaml": [
+        (95, "rule 'with_contract'", "unknown option 'contracts' for fact 'service' (did you mean 'contract'?)")
+    ],
+    "unknown_outcome.yaml": [
+        (77, "rule 'women'", "unknown outcome 'not_affected_women' (did you mean 'not_affected_woman'?)")
+    ],
+    "unknown_source.yaml": [(90, "rule 'too_old'", "unknown source 'offical' (did you mean 'official'?)")],
+    "unknown_document.yaml": [
+        (70, "outcome 'affected'", "unknown document 'army_contracts' (did you mean 'army_contract'?)")
+    ],
+    "outcome_no_text.yaml": [(57, "outcome 'not_affected_age'", "headline must be a non-empty text")],
+    "no_catch_all.yaml": [(99, "rule 'covered'", "the last rule must be a catch-all with `when: {}`")],
+    "bad_verdict.yaml": [
+        (67, "outcome 'affected'", "unknown verdict 'affect'; use one of not_affected, affected, requirement_met")
+    ],
+    "bad_confidence.yaml": [(91, "rule 'too_old'", "confidence must be one of high, medium, low, not 'certain'")],
+    "unquoted_id.yaml": [
+        (32, "fact 'age' option #2", 'id 18_65 is read by YAML as int 1865, not a string; write it in quotes: "18_65"')
+    ],
+    "boolean_id.yaml": [
+        (41, "fact 'service' option #2", 'id no is read by YAML as bool False, not a string; write it in quotes: "no"')
+    ],
+    "unquoted_option.yaml": [(88, "rule 'too_old'", "age: 18_65 is read by YAML as int 1865; write it in quotes")],
+    "unquoted_version.yaml": [(5, "meta", "version must be a quoted string, not 1.0")],
+    "not_utf8.yaml": [(15, "", "the file is not UTF-8 text")],
+    "several_problems.yaml": [
+        (11, "meta", "unknown key 'author'"),
+        (22, "source 'news'", "duplicate id (first at line 18)"),
+        (40, "fact 'age' option #2", 'id 18_65 is read by YAML as int 1865, not a string; write it in quotes: "18_65"'),
+        (75, "outcome 'affected'", "unknown verdict 'affect'"),
+        (79, "outcome 'affected'", "unknown action 'sign_contract'"),
+        (80, "outcome 'affected'", "unknown unknown 'end_date'"),
+        (81, "outcome 'affected'", "unknown help 'lawyer'"),
+        (93, "rule 'too_young'", "unknown fact 'ages' (did you mean 'age'?)"),
+        (110, "rule 'covered'", "the last rule must be a catch-all"),
+    ],
+}
+
+# Fixtures that load: only exploring the conversations finds their defects (see test_check.py).
+LOADS = {
+    "never_asked.yaml",
+    "unreachable_outcome.yaml",
+    "shadowed_rule.yaml",
+    "shadowed_jointly.yaml",
+    "check_problems.yaml",
+}
+
+
+def problems_of(path: Path) -> list[tuple[str, int, str, str]]:
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    return [(p.path, p.line, p.where, p.message) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_each_defect_is_reported_with_its_line_id_and_reason(name: str) -> None:
+    path = BROKEN / name
+    found = problems_of(path)
+    assert [(f, line, where) for f, line, where, _ in found] == [
+        (str(path), line, where) for line, where, _ in PROBLEMS[name]
+    ]
+    for (*_, message), (_, _, phrase) in zip(found, PROBLEMS[name], strict=True):
+        assert phrase in message
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_each_broken_fixture_names_its_defect_in_a_first_comment(name: str) -> None:
+    first = (BROKEN / name).read_bytes().splitlines()[0]
+    assert first.startswith(b"# Defect")
+
+
+def test_every_broken_fixture_has_expectations() -> None:
+    on_disk = {p.name for p in BROKEN.iterdir()}
+    assert on_disk == set(PROBLEMS) | LOADS
+    assert not set(PROBLEMS) & LOADS
+
+
+@pytest.mark.parametrize("name", sorted(LOADS))
+def test_fixtures_whose_defects_only_exploration_finds_do_load(name: str) -> None:
+    assert isinstance(load_table(BROKEN / name), Table)
+
+
+def test_the_error_message_lists_every_problem_one_per_line() -> None:
+    path = BROKEN / "several_problems.yaml"
+    with pytest.raises(TableError) as caught:
+        load_table(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(PROBLEMS["several_problems.yaml"])
+    assert lines[0] == f"{path}:11: meta: unknown key 'author'"
+    assert lines[-1].startswith(f"{path}:110: rule 'covered': the last rule must be a catch-all")
+
+
+def test_minimal_table_loads_as_written() -> None:
+    table = load_table(MINIMAL)
+    assert table.path == str(MINIMAL)
+    assert table.meta.id == "minimal"
+    assert table.meta.version == "1.0"
+    assert table.meta.checked == dt.date(2026, 1, 15)
+    assert [f.id for f in table.facts] == ["sex", "age", "service"]
+    assert table.fact_index["age"].option_ids == ("under_18", "18_65", "over_65")
+    assert [r.id for r in table.rules] == ["women", "too_young", "too_old", "with_contract", "covered"]
+    assert dict(table.rules[3].when) == {"age": frozenset({"18_65"}), "service": frozenset({"contract"})}
+    assert dict(table.rules[-1].when) == {}
+    assert set(table.outcomes) == {"not_affected_woman", "not_affected_age", "requirement_met", "affected"}
+    assert table.outcomes["affected"].satisfies == ("army_contract",)
+    # An outcome without its own `checked` date takes the table's.
+    assert table.outcomes["affected"].checked == dt.date(2026, 1, 15)
+    assert list(table.sources) == ["official", "news"]
+
+
+def test_shipped_table_loads() -> None:
+    table = load_table(RULES)
+    assert (len(table.facts), len(table.outcomes), len(table.rules)) == (7, 13, 15)
+    assert table.version_tag == "decree-821@2026.11.21"
+
+
+def test_a_missing_file_is_one_problem_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+    assert problems_of(path) == [(str(path), 0, "", "cannot read the file: No such file or directory")]
+
+
+def test_a_directory_is_not_a_rule_table(tmp_path: Path) -> None:
+    [(shown, line, _, message)] = problems_of(tmp_path)
+    assert (shown, line) == (str(tmp_path), 0)
+    assert message.startswith("cannot read the file")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "just a sentence\n", "- a\n- b\n"])
+def test_a_file_that_is_not_a_mapping_is_one_problem(text: str) -> None:
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (1, "the file must be a mapping with meta, sources, facts, outcomes and rules")
+    ]
+
+
+def test_a_missing_top_level_section_is_reported() -> None:
+    text = MINIMAL.read_text(encoding="utf-8").replace("\nrules:", "\nrulez:")
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (3, "file", "missing key 'rules'"),
+        (74, "file", "unknown key 'rulez' (did you mean 'rules'?)"),
+    ]
+
+
+def minimal_with(old: str, new: str) -> str:
+    text = MINIMAL.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize("empty", ["", " null", " ~"])
+def test_an_empty_id_is_reported_without_advice_to_quote_nothing(empty: str) -> None:
+    text = minimal_with('  - id: "news"', f"  - id:{empty}")
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    # The references to 'news' are reported too: no source has that id any more.
+    assert [(p.line, p.where, p.message) for p in caught.value.problems if p.line == 15] == [
+        (15, "source #2", "id must be a string")
+    ]
+
+
+def test_a_broken_source_does_not_make_every_reference_to_it_unknown() -> None:
+    text = minimal_with('    date: "2025-12"\n', "")
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (15, "source 'news'", "missing key 'date'")
+    ]
+
+
+def test_an_invalid_id_names_the_allowed_characters() -> None:
+    text = minimal_with('  - id: "too_old"', '  - id: "Too Old"')
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
+        (87, "rule 'Too Old'", "id 'Too Old' may contain only a-z, 0-9, '_', '-' and '.'")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "where", "phrase"),
+    [
+        ('    url: "https://example.org/news"', '    url: "example.org/news"', 17, "source 'news'", "must start with"),
+        ('    date: "2025-12"', "    date: 2025-12-01", 18, "source 'news'", 'date 2025-12-01 must be a quoted "YYYY"'),
+        ('  checked: "2026-01-15"', '  checked: "15.01.2026"', 7, "meta", 'checked must be a date like "2026-11-21"'),
+        (
+            '    when:\n      sex: "female"',
+            "    when:\n      sex:",
+            77,
+            "rule 'women'",
+            "condition on 'sex' names no option",
+        ),
+        (
+            '    when:\n      sex: "female"',
+            "    when:\n      sex: []",
+            77,
+            "rule 'women'",
+            "condition on 'sex' lists no options",
+        ),
+        ('    when:\n      sex: "female"', '    when: "sex=female"', 76, "rule 'women'", "when must be a mapping"),
+        (
+            '    outcome: "not_affected_woman"\n    sources: ["official"]',
+            '    outcome: "not_affected_woman"\n    sources: []',
+            79,
+            "rule 'women'",
+            "a rule must name at least one source",
+        ),
+        (
+            '    satisfies: ["army_contract"]\n    sources: ["official", "news"]\n\nrules:',
+            '    sources: ["official", "news"]\n\nrules:',
+            67,
+            "outcome 'affected'",
+            "an 'affected' outcome must say what satisfies the requirement",
+        ),
+    ],
+)
+def test_other_value_problems_are_located(old: str, new: str, line: int, where: str, phrase: str) -> None:
+    with pytest.raises(TableError) as caught:
+        parse_table(minimal_with(old, new), "t.yaml")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.where) == (line, where)
+    assert phrase in problem.message
+
+
+def test_a_table_without_rules_is_reported() -> None:
+    text = MINIMAL.read_text(encoding="utf-8").split("\nrules:")[0] + "\nrules: []\n"
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [(74, "rules", "the table has no rules")]
+
+
+def _lines() -> list[str]:
+    return MINIMAL.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+# Lines an operator might type by mistake, including values YAML cannot read at all.
+DAMAGE = [
+    "",
+    "  x: 1\n",
+    "- y\n",
+    "]\n",
+    "  id: 18_65\n",
+    "      - id: no\n",
+    "    when: {}\n",
+    "  checked: 2026-13-45\n",
+    "    [a, b]: 1\n",
+    '    title: "bell \x07"\n',
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=len(_lines()) - 1),
+    replacement=st.sampled_from(DAMAGE) | st.text(max_size=12).map(lambda s: s + "\n"),
+)
+def test_any_damaged_line_gives_located_problems_never_a_crash(index: int, replacement: str) -> None:
+    lines = _lines()
+    lines[index] = replacement
+    try:
+        parse_table("".join(lines), "t.yaml")
+    except TableError as exc:
+        problems = exc.problems
+    else:
+        return  # the damage was harmless (a comment, a blank line)
+    assert problems
+    for problem in problems:
+        assert problem.path == "t.yaml"
+        assert 1 <= problem.line <= len(lines) + 1, problem

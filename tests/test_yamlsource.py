@@ -1,0 +1,133 @@
+"""Reading YAML with line numbers: what the loader relies on to point an operator at the right line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
+
+
+def syntax_problem(text: str) -> Problem:
+    """The single problem read_yaml raises for ``text``."""
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(text, "t.yaml")
+    [problem] = caught.value.problems
+    assert problem.path == "t.yaml"
+    return problem
+
+
+def test_mappings_and_sequences_remember_their_lines() -> None:
+    data, problems = read_yaml(
+        '# a comment\nmeta:\n  id: "x"\n\nitems:\n  - "a"\n  - b: 1\n    c: 2\n',
+        "t.yaml",
+    )
+    assert problems == []
+    assert isinstance(data, Map)
+    assert data.line == 2
+    assert data.line_of("meta") == 2
+    assert data.line_of("items") == 5
+    assert data["meta"].line_of("id") == 3
+    items = data["items"]
+    assert isinstance(items, Seq)
+    assert items.item_lines == [6, 7]
+    assert items[1].line == 7
+    assert items[1].line_of("c") == 8
+    # A key that is not there: the line of the mapping itself.
+    assert items[1].line_of("missing") == 7
+
+
+def test_scalars_keep_the_text_as_written_so_messages_can_quote_it() -> None:
+    data, _ = read_yaml('a: 18_65\nb: no\nc: "18_65"\nd: [18_65, "x"]\ne: 2025-12-13\n', "t.yaml")
+    assert data["a"] == 1865
+    assert data.raw["a"] == "18_65"
+    assert data["b"] is False
+    assert data.raw["b"] == "no"
+    assert data["c"] == "18_65"
+    assert data["d"] == [1865, "x"]
+    assert data["d"].raw == ["18_65", "x"]
+    assert data["e"] == dt.date(2025, 12, 13)
+
+
+def test_duplicate_keys_are_reported_with_both_lines_and_the_first_value_kept() -> None:
+    data, problems = read_yaml("rule:\n  outcome: first\n  sources: []\n  outcome: second\n", "t.yaml")
+    assert data["rule"]["outcome"] == "first"
+    assert problems == [
+        Problem("t.yaml", 4, "", "key 'outcome' appears twice in one block (first at line 2)"),
+    ]
+
+
+def test_every_duplicate_key_is_reported_not_only_the_first() -> None:
+    _, problems = read_yaml("a: 1\nb: 2\na: 3\nb: 4\na: 5\n", "t.yaml")
+    assert [(p.line, p.message) for p in problems] == [
+        (3, "key 'a' appears twice in one block (first at line 1)"),
+        (4, "key 'b' appears twice in one block (first at line 2)"),
+        (5, "key 'a' appears twice in one block (first at line 1)"),
+    ]
+
+
+def test_a_merge_key_is_not_a_duplicate() -> None:
+    data, problems = read_yaml("base: &b {x: 1}\nitem:\n  <<: *b\n  y: 2\n", "t.yaml")
+    assert problems == []
+    assert data["item"] == {"x": 1, "y": 2}
+
+
+def test_syntax_error_names_the_line() -> None:
+    problem = syntax_problem("a: 1\nb: 2\nc: here: there\nd: 4\n")
+    assert problem.line == 3
+    assert problem.message.startswith("YAML syntax error:")
+    assert "mapping values are not allowed here" in problem.message
+
+
+def test_tab_indentation_names_the_line() -> None:
+    problem = syntax_problem("a:\n  b: 1\n\tc: 2\n")
+    assert problem.line == 3
+    assert "'\\t'" in problem.message
+
+
+def test_two_documents_in_one_file_are_a_syntax_error() -> None:
+    problem = syntax_problem("a: 1\n---\nb: 2\n")
+    assert problem.line == 2
+    assert "expected a single document" in problem.message
+
+
+def test_a_control_character_names_its_line_instead_of_crashing() -> None:
+    problem = syntax_problem('a: "ok"\nb: "bad\x07char"\nc: "ok"\n')
+    assert problem.line == 2
+    assert "#x0007" in problem.message
+
+
+def test_an_impossible_date_names_its_line_instead_of_crashing() -> None:
+    problem = syntax_problem('a: "ok"\nchecked: 2026-13-45\n')
+    assert problem.line == 2
+    assert "2026-13-45" in problem.message
+    assert "month must be in 1..12" in problem.message
+
+
+def test_an_invalid_tagged_value_names_its_line_instead_of_crashing() -> None:
+    problem = syntax_problem("a: 1\nversion: !!int abc\n")
+    assert problem.line == 2
+    assert "abc" in problem.message
+
+
+def test_a_list_used_as_a_key_names_its_line_instead_of_crashing() -> None:
+    problem = syntax_problem("when:\n  sex: female\n  [age, sex]: x\n")
+    assert problem.line == 3
+    assert "unhashable key" in problem.message
+
+
+def test_python_tags_are_refused() -> None:
+    problem = syntax_problem("a: 1\nb: !!python/object/apply:os.system ['true']\n")
+    assert problem.line == 2
+    assert "could not determine a constructor" in problem.message
+
+
+def test_problem_reads_as_path_line_id_message() -> None:
+    assert str(Problem("r.yaml", 12, "rule 'x'", "is shadowed")) == "r.yaml:12: rule 'x': is shadowed"
+    assert str(Problem("r.yaml", 3, "", "YAML syntax error: oops")) == "r.yaml:3: YAML syntax error: oops"
+
+
+def test_problems_sort_by_file_then_line() -> None:
+    problems = [Problem("b", 1, "", "m"), Problem("a", 10, "", "m"), Problem("a", 9, "z", "m")]
+    assert [(p.path, p.line) for p in sorted(problems)] == [("a", 9), ("a", 10), ("b", 1)]
