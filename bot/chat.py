@@ -13,6 +13,8 @@ from bot.present import outcome_view, question_view
 __all__ = ["format_outcome", "format_question", "run_chat"]
 
 _WIDTH = 78
+# The keys a person types; shown through placeholders so translations need no Latin letters.
+_KEYS = {"back": "b", "restart": "r", "quit": "q"}
 
 
 def format_question(view: dict[str, Any], t: Translator) -> str:
@@ -22,9 +24,20 @@ def format_question(view: dict[str, Any], t: Translator) -> str:
         view["text"],
     ]
     for index, option in enumerate(view["options"], start=1):
-        lines.append(f"  {index}. {option['label']}")
+        number = f"  {index}. "
+        lines.append(f"{number}{option['label']}")
         if "hint" in option:
-            lines.extend(textwrap.wrap(option["hint"], _WIDTH, initial_indent="     ", subsequent_indent="     "))
+            indent = " " * len(number)  # under the label, also for options 10 and up
+            lines.extend(
+                textwrap.wrap(
+                    option["hint"],
+                    _WIDTH,
+                    initial_indent=indent,
+                    subsequent_indent=indent,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
     return "\n".join(lines)
 
 
@@ -99,24 +112,38 @@ def run_chat(
         if question is None:
             assert isinstance(step, Decision)
             write(format_outcome(outcome_view(engine.table, step, session, t), t))
-            write(t.gettext("b = back, r = start over, q = quit"))
+            write(t.gettext("{back} = back, {restart} = start over, {quit} = quit").format(**_KEYS))
         else:
             write(format_question(question_view(question, t), t))
-            write(t.gettext("Type a number. b = back, r = start over, q = quit"))
+            write(t.gettext("Type a number. {back} = back, {restart} = start over, {quit} = quit").format(**_KEYS))
         try:
             reply = read("> ").strip().lower()
         except EOFError:
             return 0
-        if reply == "q":
+        if reply == _KEYS["quit"]:
             return 0
-        if reply == "r":
+        if reply == _KEYS["restart"]:
             session = engine.restart(session)
-        elif reply == "b":
+        elif reply == _KEYS["back"]:
             session = engine.back(session)
         elif question is None:
-            write(t.gettext("Please type b, r or q."))
-        elif reply.isdigit() and 1 <= int(reply) <= len(question.fact.options):
-            session = engine.answer(session, question.fact.id, question.fact.options[int(reply) - 1].id)
+            write(t.gettext("Please type {back}, {restart} or {quit}.").format(**_KEYS))
+        elif 1 <= (choice := _number(reply)) <= len(question.fact.options):
+            session = engine.answer(session, question.fact.id, question.fact.options[choice - 1].id)
         else:
             count = len(question.fact.options)
-            write(t.gettext("Please type a number from 1 to {count}, or b, r or q.").format(count=count))
+            write(
+                t.gettext("Please type a number from 1 to {count}, or {back}, {restart} or {quit}.").format(
+                    count=count, **_KEYS
+                )
+            )
+
+
+def _number(reply: str) -> int:
+    """The number typed, or 0 if the reply is not a plain decimal number int() can read."""
+    if not reply.isdecimal():  # isdigit() also accepts "²", which int() rejects
+        return 0
+    try:
+        return int(reply)
+    except ValueError:  # more digits than int() converts
+        return 0

@@ -10,16 +10,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.catalogs import CatalogError, Catalogs
 from bot.chat import format_outcome, format_question, run_chat
 from bot.check import check_file
 from bot.engine import Decision, Engine, EngineError
 from bot.graph import build_graph, to_dot, to_markdown, to_mermaid
-from bot.i18n import SOURCE_LANGUAGE, SourceLanguage, Translator
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, Translator
+from bot.i18n_cli import add_i18n_commands
 from bot.loader import TableError, load_table
 from bot.present import outcome_view, question_view
 from bot.table import Table
 
-__all__ = ["default_rules_path", "main"]
+__all__ = ["default_locales_path", "default_rules_path", "main"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -32,19 +34,23 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parent.parent / "rules" / "decree-821.yaml"
 
 
-def _translator(lang: str) -> Translator:
-    if lang != SOURCE_LANGUAGE:
-        raise EngineError(f"language {lang!r} is not available; available: {SOURCE_LANGUAGE}")
-    return SourceLanguage()
+def default_locales_path() -> Path:
+    """The message catalogs to use: $MASLAHAT_LOCALES, else the ones shipped beside the package."""
+    configured = os.environ.get("MASLAHAT_LOCALES")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "locales"
+
+
+def _translator(args: argparse.Namespace) -> Translator:
+    if args.lang not in LANGUAGES:
+        raise EngineError(f"language {args.lang!r} is not available; available: {', '.join(LANGUAGES)}")
+    return Catalogs.load(args.locales).translator(args.lang)
 
 
 def _load(path: Path) -> Table:
-    try:
-        return load_table(path)
-    except TableError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise SystemExit(EXIT_PROBLEMS) from exc
+    """Load the rule table; :func:`main` reports a :class:`TableError` and returns 1."""
+    return load_table(path)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -65,25 +71,28 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    t = _translator(args.lang)
+    t = _translator(args)
     return run_chat(Engine(_load(args.rules)), t)
 
 
 def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     answers: dict[str, str] = {}
     for pair in pairs:
-        fact, sep, option = pair.partition("=")
+        fact, sep, option = (part.strip() for part in pair.partition("="))
         if not sep or not fact or not option:
             raise EngineError(f"--answer takes FACT=OPTION, not {pair!r}")
-        answers[fact.strip()] = option.strip()
+        if answers.get(fact, option) != option:
+            raise EngineError(f"--answer gives {fact!r} twice: {answers[fact]!r} and {option!r}")
+        answers[fact] = option
     return answers
 
 
 def _cmd_advise(args: argparse.Namespace) -> int:
-    t = _translator(args.lang)
+    t = _translator(args)
     table = _load(args.rules)
     engine = Engine(table)
-    session, ignored = engine.from_answers(_parse_answers(args.answer), args.lang)
+    given = _parse_answers(args.answer)
+    session, ignored = engine.from_answers(given, args.lang)
     step = engine.step(session)
     if isinstance(step, Decision):
         view = outcome_view(table, step, session, t)
@@ -124,20 +133,26 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="rule table file (default: $MASLAHAT_RULES or rules/decree-821.yaml)",
     )
+    parser.add_argument(
+        "--locales",
+        type=Path,
+        default=None,
+        help="message catalogs directory (default: $MASLAHAT_LOCALES or locales/)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate the rule table and summarise its conversations")
     check.set_defaults(run=_cmd_check)
 
     chat = commands.add_parser("chat", help="hold the conversation in this terminal")
-    chat.add_argument("--lang", default=SOURCE_LANGUAGE, help="language code (default: en)")
+    chat.add_argument("--lang", default=SOURCE_LANGUAGE, help=f"language: {', '.join(LANGUAGES)} (default: en)")
     chat.set_defaults(run=_cmd_chat)
 
     advise = commands.add_parser("advise", help="print the next question or the outcome for given answers")
     advise.add_argument(
         "--answer", action="append", default=[], metavar="FACT=OPTION", help="an answer, e.g. sex=male (repeatable)"
     )
-    advise.add_argument("--lang", default=SOURCE_LANGUAGE, help="language code (default: en)")
+    advise.add_argument("--lang", default=SOURCE_LANGUAGE, help=f"language: {', '.join(LANGUAGES)} (default: en)")
     advise.add_argument("--json", action="store_true", help="print JSON (the shape is documented in README.md)")
     advise.set_defaults(run=_cmd_advise)
 
@@ -145,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("mermaid", "dot", "markdown"), default="mermaid")
     graph.add_argument("--output", "-o", help="write to this file instead of standard output")
     graph.set_defaults(run=_cmd_graph)
+
+    add_i18n_commands(commands)
     return parser
 
 
@@ -153,11 +170,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.rules is None:
         args.rules = default_rules_path()
+    if args.locales is None:
+        args.locales = default_locales_path()
     try:
         code: int = args.run(args)
     except EngineError as exc:
         print(f"maslahat: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (TableError, CatalogError) as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OSError as exc:
+        print(f"maslahat: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return 130
     return code

@@ -79,6 +79,10 @@ class Session:
         version = data.get("version")
         return cls(lang if isinstance(lang, str) else "en", answers, version if isinstance(version, str) else "")
 
+    def in_language(self, lang: str) -> Session:
+        """The same conversation in another language: answers and position are kept."""
+        return Session(lang, dict(self.answers), self.version)
+
     def _with(self, answers: Mapping[str, str]) -> Session:
         return Session(self.lang, dict(answers), self.version)
 
@@ -194,7 +198,12 @@ class Engine:
         for fact_id, option_id in answers.items():
             self._validate(fact_id, option_id)
         session = self.replay(Session(lang, dict(answers), self.table.version_tag))
-        return session, [f for f in answers if f not in session.answers]
+        unused = [f for f in answers if f not in session.answers]
+        if unused and isinstance(self.step(session), Question):
+            # While a question is open, answers to questions that may still come are not ignored.
+            later = self._still_asked(_key(session.answers), answers)
+            unused = [f for f in unused if f not in later]
+        return session, unused
 
     # Exploration ---------------------------------------------------------------------------
 
@@ -265,6 +274,20 @@ class Engine:
 
     def _outcomes(self, answers: _Answers) -> frozenset[str]:
         return frozenset(self.table.rules[i].outcome for i in self._deciders(answers))
+
+    def _still_asked(self, answers: _Answers, given: Mapping[str, str]) -> set[str]:
+        """Facts some continuation asks, following the ``given`` answers where it can."""
+        asked: set[str] = set()
+        stack = [answers]
+        while stack:
+            current = stack.pop()
+            found = self._next(current)
+            if isinstance(found, Decision):
+                continue
+            asked.add(found.id)
+            options = [given[found.id]] if found.id in given else list(found.option_ids)
+            stack.extend(current | {(found.id, option)} for option in options)
+        return asked
 
     def _deciders_uncached(self, answers: _Answers) -> frozenset[int]:
         """Indices of the rules that decide in at least one way of answering the rest."""

@@ -1,12 +1,35 @@
-"""Translation hook: what the core needs from a language, and the source language itself."""
+"""Languages: which ones exist, what they are called, and what the core needs from one."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["N_", "SOURCE_LANGUAGE", "SourceLanguage", "Translator"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "FALLBACKS",
+    "LANGUAGES",
+    "N_",
+    "SOURCE_LANGUAGE",
+    "SourceLanguage",
+    "Translator",
+    "language_for",
+]
 
 SOURCE_LANGUAGE = "en"
+DEFAULT_LANGUAGE = "ru"
+
+#: Supported languages in picker order, each named in itself.
+LANGUAGES: dict[str, str] = {
+    "ru": "Русский",
+    "uz": "Oʻzbekcha",
+    "uz_Cyrl": "Ўзбекча",
+    "tg": "Тоҷикӣ",
+    "ky": "Кыргызча",
+    "en": "English",
+}
+
+#: Where a text missing in the requested language is looked up next, in order.
+FALLBACKS = ("ru", "en")
 
 
 def N_(message: str) -> str:
@@ -14,14 +37,32 @@ def N_(message: str) -> str:
     return message
 
 
+def language_for(code: str | None) -> str:
+    """Choose a supported language for a client's language code (e.g. Telegram's ``uz-UZ``).
+
+    Exact codes win (``uz_Cyrl``); otherwise the primary subtag decides; anything else is Russian.
+    """
+    if not code:
+        return DEFAULT_LANGUAGE
+    normalized = code.replace("-", "_")
+    for lang in LANGUAGES:
+        if normalized.lower() == lang.lower():
+            return lang
+    primary = normalized.split("_")[0].lower()
+    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
 class Translator(Protocol):
     """Turns English source texts into one language."""
 
-    lang: str
+    @property
+    def lang(self) -> str: ...
 
     def gettext(self, message: str) -> str: ...
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def pgettext(self, context: str, message: str) -> str: ...
 
 
 class SourceLanguage:
@@ -34,3 +75,6 @@ class SourceLanguage:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
+
+    def pgettext(self, context: str, message: str) -> str:
+        return message

@@ -390,6 +390,14 @@ def test_answer_after_the_outcome_is_refused(engine: Engine) -> None:
         engine.answer(session, "age", "18_65")
 
 
+def test_switching_language_keeps_answers_and_the_current_question(engine: Engine) -> None:
+    session = _session(engine, {**MAN, "citizenship": "tajikistan"})
+    switched = session.in_language("tg")
+    assert switched.lang == "tg"
+    assert switched.answers == session.answers
+    assert engine.step(switched) == engine.step(session)
+
+
 def test_session_survives_a_json_round_trip(engine: Engine) -> None:
     session = _session(engine, {**MAN, "citizenship": "kyrgyzstan"})
     restored = Session.from_dict(json.loads(json.dumps(session.to_dict())))

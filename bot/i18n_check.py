@@ -1,0 +1,270 @@
+"""Check the catalogs a release ships: complete, reviewed, right script, placeholders, lengths, markup."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.plurals import get_plural
+
+from bot.catalogs import CatalogError, catalog_path, parse_po_file
+from bot.extract import BUTTON_LIMIT, table_texts
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
+from bot.yamlsource import Problem, YamlSyntaxError, read_yaml
+
+__all__ = ["Expected", "LanguageStatus", "check_catalogs", "expected_messages", "language_status"]
+
+#: Keywords marking translatable strings in the Python code (as in `make messages`).
+KEYWORDS = {"gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
+
+#: Russian abbreviations migrants know, allowed in brackets in the Uzbek Latin catalog.
+CYRILLIC_IN_LATIN = {"ВНЖ", "РВП", "МЧС", "МВД"}
+#: Latin words allowed in Cyrillic catalogs: names of outlets and organisations written in Latin.
+LATIN_IN_CYRILLIC = {"RFE", "RL", "TASS", "RBC", "Systema", "Azattyq", "Asia", "Svoboda", "Sputnik"}
+#: Catalogs written in Latin letters; all others are written in Cyrillic.
+LATIN_SCRIPT = {"uz"}
+#: A translator comment that says an identical translation is meant (a name spelled alike).
+SAME = "same as English"
+TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "blockquote",
+}
+
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\u02bb\u02bc'’‘]*")
+# Not words of the language: URLs, domains, {placeholders}, markup tags and entities.
+_SKIP = re.compile(r"https?://\S+|\b[\w.-]+\.(?:tj|uz|kg|ru|org|com|net)\b|\{[^{}]*\}|</?[a-zA-Z][^>]*>|&\w+;")
+_TAG = re.compile(r"</?([a-zA-Z][\w-]*)")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A text the code or the rule table shows, with where it comes from."""
+
+    msgid: str
+    context: str | None
+    comments: tuple[str, ...]
+    button: bool
+
+
+@dataclass(frozen=True)
+class LanguageStatus:
+    """Counts for one language's catalog against the texts the bot shows."""
+
+    lang: str
+    translated: int
+    fuzzy: int
+    missing: int
+    obsolete: int
+
+    @property
+    def percent(self) -> float:
+        total = self.translated + self.fuzzy + self.missing
+        return 100.0 * self.translated / total if total else 100.0
+
+
+def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, str | None], Expected]:
+    """Every text the bot can show, extracted afresh from the code and the rule tables.
+
+    Raises:
+        YamlSyntaxError: a rule table is not YAML.
+    """
+    found: dict[tuple[str, str | None], Expected] = {}
+
+    def add(msgid: str, context: str | None, comments: Iterable[str]) -> None:
+        key = (msgid, context)
+        old = found.get(key)
+        merged = tuple(dict.fromkeys([*(old.comments if old else ()), *comments]))
+        found[key] = Expected(msgid, context, merged, any("button label" in c for c in merged))
+
+    for _file, _line, message, comments, context in extract_from_dir(
+        str(package), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",)
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        add(msgid, context, comments)
+    for path in rules:
+        data, _ = read_yaml(path.read_text(encoding="utf-8"), str(path))
+        for _line, msgid, comment in table_texts(data):
+            add(msgid, None, [comment])
+    return found
+
+
+def _catalog_or_problems(locales: Path, lang: str) -> tuple[Catalog | None, list[Problem]]:
+    try:
+        return parse_po_file(catalog_path(locales, lang), lang), []
+    except CatalogError as exc:
+        return None, list(exc.problems)
+
+
+def _is_translated(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    return all(strings)
+
+
+def language_status(catalog: Catalog, expected: Mapping[tuple[str, str | None], Expected]) -> LanguageStatus:
+    """Count translated, fuzzy, missing and obsolete entries of one catalog."""
+    translated = fuzzy = missing = 0
+    for msgid, context in expected:
+        message = catalog.get(msgid, context)
+        if message is None or not _is_translated(message):
+            missing += 1
+        elif message.fuzzy:
+            fuzzy += 1
+        else:
+            translated += 1
+    stale = sum(1 for m in catalog if m.id and (m.id if isinstance(m.id, str) else m.id[0], m.context) not in expected)
+    return LanguageStatus(
+        str(catalog.locale_identifier or ""), translated, fuzzy, missing, stale + len(catalog.obsolete)
+    )
+
+
+def _placeholders(text: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:
+        return {"<malformed braces>"}
+
+
+class _TagChecker(HTMLParser):
+    """Collects tags and notices unbalanced or unknown ones."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> does not close an open tag")
+        else:
+            self.stack.pop()
+
+
+def _markup_problems(msgid: str, text: str) -> list[str]:
+    if not _TAG.search(msgid) and not _TAG.search(text):
+        return []
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    errors = list(checker.errors)
+    errors += [f"<{tag}> is never closed" for tag in checker.stack]
+    errors += [f"<{tag}> is not a tag Telegram accepts" for tag in set(checker.tags) - TELEGRAM_TAGS]
+    source = _TagChecker()
+    source.feed(msgid)
+    if sorted(source.tags) != sorted(checker.tags):
+        errors.append(f"tags {sorted(checker.tags)} differ from the source's {sorted(source.tags)}")
+    return errors
+
+
+def _script_problems(lang: str, text: str) -> list[str]:
+    bare = _SKIP.sub(" ", text)
+    if lang in LATIN_SCRIPT:
+        wrong = [w for w in _CYRILLIC_WORD.findall(bare) if w not in CYRILLIC_IN_LATIN]
+        return [f"Cyrillic in a Latin-script catalog: {', '.join(wrong)}"] if wrong else []
+    wrong = [w for w in _LATIN_WORD.findall(bare) if w not in LATIN_IN_CYRILLIC]
+    return [f"Latin words in a Cyrillic-script catalog: {', '.join(wrong)}"] if wrong else []
+
+
+def _same_on_purpose(message: Message) -> bool:
+    return any(SAME in comment for comment in message.user_comments)
+
+
+def _message_problems(lang: str, entry: Expected, message: Message) -> list[str]:
+    problems: list[str] = []
+    texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    wanted = sorted(_placeholders(entry.msgid))
+    for text in (str(t or "") for t in texts):
+        if sorted(_placeholders(text)) != wanted:
+            problems.append(f"placeholders {sorted(_placeholders(text))} differ from the source's {wanted}")
+        problems += _script_problems(lang, text)
+        problems += _markup_problems(entry.msgid, text)
+        if entry.button and len(text) > BUTTON_LIMIT:
+            problems.append(f"button label is {len(text)} characters; at most {BUTTON_LIMIT} fit a phone screen")
+        if text == entry.msgid and re.search(r"[A-Za-z]{2}", _SKIP.sub(" ", text)) and not _same_on_purpose(message):
+            problems.append(f"translation is identical to the English source; if meant, add the comment '# {SAME}'")
+    return problems
+
+
+def check_catalogs(
+    locales: Path, expected: Mapping[tuple[str, str | None], Expected], langs: Iterable[str] | None = None
+) -> tuple[list[Problem], list[LanguageStatus]]:
+    """Every problem in every catalog, with file and line, and each catalog's status."""
+    problems: list[Problem] = []
+    statuses: list[LanguageStatus] = []
+    for lang in langs or [code for code in LANGUAGES if code != SOURCE_LANGUAGE]:
+        path = catalog_path(locales, lang)
+        shown = str(path)
+        catalog, found = _catalog_or_problems(locales, lang)
+        problems += found
+        if catalog is None:
+            continue
+        statuses.append(language_status(catalog, expected))
+        want = get_plural(lang).plural_forms
+        if catalog.plural_forms != want:
+            problems.append(
+                Problem(shown, 1, "header", f"Plural-Forms is {catalog.plural_forms!r}; Babel's data says {want!r}")
+            )
+        for key, entry in expected.items():
+            message = catalog.get(*key)
+            where = f"msgid {entry.msgid[:50]!r}"
+            if message is None:
+                problems.append(Problem(shown, 0, where, "missing: run `make messages` to add it, then translate it"))
+                continue
+            line = message.lineno or 0
+            if not _is_translated(message):
+                problems.append(Problem(shown, line, where, "not translated"))
+                continue
+            if message.fuzzy:
+                problems.append(
+                    Problem(shown, line, where, "fuzzy: review the translation, then remove the fuzzy flag")
+                )
+            problems += [Problem(shown, line, where, text) for text in _message_problems(lang, entry, message)]
+    return sorted(problems), statuses
+
+
+def template_problems(template: Path, expected: Mapping[tuple[str, str | None], Expected]) -> list[Problem]:
+    """Whether locales/messages.pot lists exactly the texts the code and rules show."""
+    try:
+        pot = parse_po_file(template, SOURCE_LANGUAGE)
+    except CatalogError as exc:
+        return list(exc.problems)
+    have = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in pot if m.id}
+    if have == set(expected):
+        return []
+    added, removed = len(set(expected) - have), len(have - set(expected))
+    return [Problem(str(template), 0, "", f"out of date ({added} new, {removed} removed texts): run `make messages`")]
+
+
+def load_expected(package: Path, rules_dir: Path) -> dict[tuple[str, str | None], Expected]:
+    """Expected messages from the package and every rule table in ``rules_dir``.
+
+    Raises:
+        YamlSyntaxError: a rule table is not YAML.
+    """
+    return expected_messages(package, sorted(rules_dir.glob("*.yaml")))
+
+
+__all__ += ["YamlSyntaxError", "load_expected", "template_problems"]

@@ -1,0 +1,99 @@
+"""`maslahat i18n`: status, check and transliterate — the operators' translation tools."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import write_po
+
+from bot.catalogs import CatalogError, catalog_path, parse_po_file
+from bot.i18n_check import LATIN_IN_CYRILLIC, check_catalogs, load_expected, template_problems
+from bot.translit import latin_to_cyrillic
+from bot.yamlsource import YamlSyntaxError
+
+__all__ = ["add_i18n_commands"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _rules_dir(args: argparse.Namespace) -> Path:
+    return Path(args.rules).parent
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    try:
+        expected = load_expected(_PACKAGE, _rules_dir(args))
+    except YamlSyntaxError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    problems, statuses = check_catalogs(args.locales, expected)
+    print(f"{'language':<10}{'translated':>11}{'fuzzy':>7}{'missing':>9}{'obsolete':>10}{'done':>8}")
+    for s in statuses:
+        print(f"{s.lang:<10}{s.translated:>11}{s.fuzzy:>7}{s.missing:>9}{s.obsolete:>10}{s.percent:>7.1f}%")
+    print(f"{len(expected)} texts to translate")
+    unreadable = [p for p in problems if "syntax" in p.message or "cannot" in p.message]
+    for problem in unreadable:
+        print(problem, file=sys.stderr)
+    return 1 if unreadable else 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        expected = load_expected(_PACKAGE, _rules_dir(args))
+    except YamlSyntaxError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    problems, statuses = check_catalogs(args.locales, expected)
+    problems = template_problems(args.locales / "messages.pot", expected) + problems
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in the catalogs", file=sys.stderr)
+        return 1
+    print(f"OK: {len(statuses)} catalogs, {len(expected)} texts each, all translated and checked")
+    return 0
+
+
+def _cmd_transliterate(args: argparse.Namespace) -> int:
+    """Draft uz_Cyrl from uz: fill entries that are empty (or all, with --all), marked fuzzy."""
+    try:
+        latin = parse_po_file(catalog_path(args.locales, "uz"), "uz")
+        cyrillic_path = catalog_path(args.locales, "uz_Cyrl")
+        cyrillic = parse_po_file(cyrillic_path, "uz_Cyrl")
+    except CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    drafted = 0
+    for message in latin:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        target = cyrillic.get(message.id, message.context)
+        if target is None:
+            continue  # not in the template yet: run `make messages` first
+        draft = latin_to_cyrillic(str(message.string), keep=LATIN_IN_CYRILLIC)
+        if (not target.string or target.fuzzy or args.all) and target.string != draft:
+            target.string = draft
+            target.flags.add("fuzzy")
+            drafted += 1
+    buffer = io.BytesIO()
+    write_po(buffer, cyrillic, width=0)
+    cyrillic_path.write_bytes(buffer.getvalue())
+    print(f"{drafted} entries drafted in {cyrillic_path}, marked fuzzy: review each, then remove the fuzzy flag")
+    return 0
+
+
+def add_i18n_commands(commands: Any) -> None:
+    """Register `maslahat i18n ...` on the main parser's subcommands."""
+    i18n = commands.add_parser("i18n", help="translation tools: status, check, transliterate")
+    tools = i18n.add_subparsers(dest="i18n_command", required=True, metavar="TOOL")
+    tools.add_parser("status", help="per language: translated, fuzzy, missing, obsolete").set_defaults(run=_cmd_status)
+    tools.add_parser("check", help="fail with file:line for anything a release must not ship").set_defaults(
+        run=_cmd_check
+    )
+    translit = tools.add_parser("transliterate", help="draft the Uzbek Cyrillic catalog from the Latin one")
+    translit.add_argument("--all", action="store_true", help="redraft every entry, not only empty ones")
+    translit.set_defaults(run=_cmd_transliterate)
