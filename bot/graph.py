@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.engine import Decision, Engine, Session
@@ -46,7 +47,7 @@ def build_graph(engine: Engine) -> Graph:
             child = Session(session.lang, {**session.answers, step.fact.id: option.id}, session.version)
             after = engine.step(child)
             if isinstance(after, Decision):
-                target = f"o_{after.outcome.id}"
+                target = _outcome_node(after.outcome.id)
                 graph.outcomes.add(after.outcome.id)
             else:
                 target = _name(engine, child, names)
@@ -71,7 +72,7 @@ def to_mermaid(table: Table, graph: Graph) -> str:
     for outcome_id in sorted(graph.outcomes):
         outcome = table.outcomes[outcome_id]
         text = _mermaid_text(f"{outcome.verdict}: {outcome.headline}")
-        lines.append(f'  o_{outcome_id}(["{text}"]):::{outcome.verdict}')
+        lines.append(f'  {_outcome_node(outcome_id)}(["{text}"]):::{outcome.verdict}')
     for (source, target), labels in graph.edges.items():
         lines.append(f'  {source} -->|"{_mermaid_text(", ".join(labels))}"| {target}')
     for verdict, colour in VERDICT_COLOURS.items():
@@ -82,15 +83,17 @@ def to_mermaid(table: Table, graph: Graph) -> str:
 def to_dot(table: Table, graph: Graph) -> str:
     """Render as Graphviz DOT."""
     lines = ["digraph conversation {", "  rankdir=TB;", '  node [fontname="sans-serif"];']
+    # Node names are quoted: ids may contain '-' and '.', which a bare DOT identifier may not.
     for node, fact in graph.questions.items():
-        lines.append(f'  {node} [shape=diamond, label="{_dot_text(fact.question)}"];')
+        lines.append(f'  "{node}" [shape=diamond, label="{_dot_text(fact.question)}"];')
     for outcome_id in sorted(graph.outcomes):
         outcome = table.outcomes[outcome_id]
         colour = VERDICT_COLOURS[outcome.verdict]
         label = _dot_text(f"{outcome.verdict}: {outcome.headline}")
-        lines.append(f'  o_{outcome_id} [shape=box, style="rounded,filled", fillcolor="{colour}", label="{label}"];')
+        style = f'shape=box, style="rounded,filled", fillcolor="{colour}"'
+        lines.append(f'  "{_outcome_node(outcome_id)}" [{style}, label="{label}"];')
     for (source, target), labels in graph.edges.items():
-        lines.append(f'  {source} -> {target} [label="{_dot_text(", ".join(labels))}"];')
+        lines.append(f'  "{source}" -> "{target}" [label="{_dot_text(", ".join(labels))}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -106,6 +109,11 @@ def to_markdown(table: Table, graph: Graph) -> str:
         "and questions whose conversations go on the same way share a node.\n\n"
         f"```mermaid\n{to_mermaid(table, graph)}```\n"
     )
+
+
+def _outcome_node(outcome_id: str) -> str:
+    """A node name safe in Mermaid and DOT: ids may hold '-' and '.', which Mermaid reads as syntax."""
+    return "o_" + re.sub(r"[^a-z0-9_]", "_", outcome_id)
 
 
 def _mermaid_text(text: str) -> str:
