@@ -11,9 +11,17 @@ from typing import Any
 from babel.messages.pofile import write_po
 
 from bot.catalogs import CatalogError, catalog_path, parse_po_file
-from bot.i18n_check import LATIN_IN_CYRILLIC, check_catalogs, load_expected, template_problems
+from bot.i18n_check import (
+    LATIN_IN_CYRILLIC,
+    Expected,
+    LanguageStatus,
+    check_catalogs,
+    load_expected,
+    template_problems,
+)
+from bot.loader import TableError
 from bot.translit import latin_to_cyrillic
-from bot.yamlsource import YamlSyntaxError
+from bot.yamlsource import Problem, YamlSyntaxError
 
 __all__ = ["add_i18n_commands"]
 
@@ -24,13 +32,24 @@ def _rules_dir(args: argparse.Namespace) -> Path:
     return Path(args.rules).parent
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
+def _check(
+    args: argparse.Namespace,
+) -> tuple[dict[tuple[str, str | None], Expected], list[Problem], list[LanguageStatus]]:
+    """The texts to translate, every catalog problem, and each catalog's status.
+
+    Raises:
+        TableError: a rule table is not YAML (main() prints it and exits 1).
+    """
     try:
         expected = load_expected(_PACKAGE, _rules_dir(args))
     except YamlSyntaxError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        raise TableError(exc.problems) from exc
     problems, statuses = check_catalogs(args.locales, expected)
+    return expected, problems, statuses
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    expected, problems, statuses = _check(args)
     print(f"{'language':<10}{'translated':>11}{'fuzzy':>7}{'missing':>9}{'obsolete':>10}{'done':>8}")
     for s in statuses:
         print(f"{s.lang:<10}{s.translated:>11}{s.fuzzy:>7}{s.missing:>9}{s.obsolete:>10}{s.percent:>7.1f}%")
@@ -42,12 +61,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    try:
-        expected = load_expected(_PACKAGE, _rules_dir(args))
-    except YamlSyntaxError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    problems, statuses = check_catalogs(args.locales, expected)
+    expected, problems, statuses = _check(args)
     problems = template_problems(args.locales / "messages.pot", expected) + problems
     for problem in problems:
         print(problem)

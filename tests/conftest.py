@@ -15,6 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "decree-821.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+#: One of the stories behind the project: a 24-year-old Tajik man applying for a residence
+#: permit after a year on RVP, with no military service. The requirement applies to him.
+TAJIK = {
+    "sex": "male",
+    "age": "18_65",
+    "citizenship": "tajikistan",
+    "application": "residence_permit",
+    "residence_basis": "after_temporary_permit",
+    "service": "none",
+}
+
 
 @pytest.fixture(scope="session")
 def table() -> Table:

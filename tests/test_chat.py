@@ -14,20 +14,12 @@ from bot.engine import Engine
 from bot.i18n import SourceLanguage, Translator
 from bot.present import outcome_view
 from bot.table import Table
-from conftest import play
+from conftest import TAJIK, play
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
 # sex: 1 man; age: 2 18 to 65; citizenship: 2 Tajikistan; application: 1 residence permit;
 # residence_basis: 1 after a year on RVP; service: 4 none of these.
 TAJIK_KEYS = ["1", "2", "2", "1", "1", "4"]
-TAJIK = {
-    "sex": "male",
-    "age": "18_65",
-    "citizenship": "tajikistan",
-    "application": "residence_permit",
-    "residence_basis": "after_temporary_permit",
-    "service": "none",
-}
 
 AFFECTED = "== The requirement applies to you =="
 NUMBER_HINT_13 = "Please type a number from 1 to 13, or b, r or q."

@@ -17,17 +17,7 @@ from bot.cli import main
 from bot.engine import Engine
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
 from bot.table import CONFIDENCES, VERDICTS, Table
-from conftest import ROOT, RULES
-
-# The 24-year-old Tajik man applying for a residence permit after a year on RVP, with no service.
-TAJIK = {
-    "sex": "male",
-    "age": "18_65",
-    "citizenship": "tajikistan",
-    "application": "residence_permit",
-    "residence_basis": "after_temporary_permit",
-    "service": "none",
-}
+from conftest import ROOT, RULES, TAJIK
 
 SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

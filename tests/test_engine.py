@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.engine import Decision, Engine, NotAsked, Question, Session, UnknownFact, UnknownOption
 from bot.table import Table, holds
-from conftest import play
+from conftest import TAJIK, play
 
 MAN = {"sex": "male", "age": "18_65"}
 
@@ -285,15 +285,6 @@ def _session(engine: Engine, answers: Mapping[str, str]) -> Session:
     for fact, option in answers.items():
         session = engine.answer(session, fact, option)
     return session
-
-
-TAJIK = {
-    **MAN,
-    "citizenship": "tajikistan",
-    "application": "residence_permit",
-    "residence_basis": "after_temporary_permit",
-    "service": "none",
-}
 
 
 def test_back_returns_to_the_previous_question_on_the_path_taken(engine: Engine) -> None:
