@@ -26,7 +26,7 @@ KEYWORDS = {"gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_"
 #: Russian abbreviations migrants know, allowed in brackets in the Uzbek Latin catalog.
 CYRILLIC_IN_LATIN = {"ВНЖ", "РВП", "МЧС", "МВД"}
 #: Latin words allowed in Cyrillic catalogs: names of outlets and organisations written in Latin.
-LATIN_IN_CYRILLIC = {"RFE", "RL", "TASS", "RBC", "Systema", "Azattyq", "Asia", "Svoboda", "Sputnik"}
+LATIN_IN_CYRILLIC = {"RFE", "RL", "TASS", "RBC", "Systema", "Azattyq", "Asia", "Svoboda", "Sputnik", "Telegram"}
 #: Catalogs written in Latin letters; all others are written in Cyrillic.
 LATIN_SCRIPT = {"uz"}
 #: A translator comment that says an identical translation is meant (a name spelled alike).
@@ -50,9 +50,13 @@ TELEGRAM_TAGS = {
 
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\u02bb\u02bc'’‘]*")
-# Not words of the language: URLs, domains, {placeholders}, markup tags and entities.
-_SKIP = re.compile(r"https?://\S+|\b[\w.-]+\.(?:tj|uz|kg|ru|org|com|net)\b|\{[^{}]*\}|</?[a-zA-Z][^>]*>|&\w+;")
+# Not words of the language: URLs, domains, {placeholders}, markup tags and entities, /commands.
+_SKIP = re.compile(
+    r"https?://\S+|\b[\w.-]+\.(?:tj|uz|kg|ru|org|com|net)\b|\{[^{}]*\}|</?[a-zA-Z][^>]*>|&\w+;|(?<![\w/])/[a-z_]+\b"
+)
 _TAG = re.compile(r"</?([a-zA-Z][\w-]*)")
+# A limit stated in a translator comment: "keep under 30 characters", "at most 512 characters".
+_LIMIT = re.compile(r"(?:under|at most) (\d+) characters")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Expected:
     context: str | None
     comments: tuple[str, ...]
     button: bool
+    #: The most characters a translation may have, when a translator comment states it.
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,10 @@ def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, s
         key = (msgid, context)
         old = found.get(key)
         merged = tuple(dict.fromkeys([*(old.comments if old else ()), *comments]))
-        found[key] = Expected(msgid, context, merged, any("button label" in c for c in merged))
+        limits = [int(n) for c in merged for n in _LIMIT.findall(c)]
+        found[key] = Expected(
+            msgid, context, merged, any("button label" in c for c in merged), min(limits) if limits else None
+        )
 
     for _file, _line, message, comments, context in extract_from_dir(
         str(package), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",)
@@ -203,6 +212,8 @@ def _message_problems(lang: str, entry: Expected, message: Message) -> list[str]
         problems += _markup_problems(entry.msgid, text)
         if entry.button and len(text) > BUTTON_LIMIT:
             problems.append(f"button label is {len(text)} characters; at most {BUTTON_LIMIT} fit a phone screen")
+        elif entry.limit is not None and len(text) > entry.limit:
+            problems.append(f"is {len(text)} characters; the comment allows at most {entry.limit}")
         if text == entry.msgid and re.search(r"[A-Za-z]{2}", _SKIP.sub(" ", text)) and not _same_on_purpose(message):
             problems.append(f"translation is identical to the English source; if meant, add the comment '# {SAME}'")
     return problems

@@ -15,7 +15,7 @@ tsiya  tsio             ция  цио    Russian loans (Federatsiya); other "ts
 h  q  x  j  y           ҳ  қ  х  ж  й
 ======================  ==========  ==============================================
 
-Left untouched: {placeholders}, URLs and domains, words already in Cyrillic (ВНЖ), and the
+Left untouched: {placeholders}, URLs and domains, /commands, words already in Cyrillic (ВНЖ), and the
 names written in Latin that the caller lists (RFE/RL). A
 bracketed pair that becomes the same word twice, like "(VNJ / ВНЖ)", is reduced to "(ВНЖ)".
 A short list of whole words covers the soft sign of common loans (Belarus → Беларусь, oktabr →
@@ -49,7 +49,9 @@ _MULTI = [
     ("yu", "ю"),
     ("ya", "я"),
 ]
-_PROTECTED = re.compile(r"\{[^{}]*\}|https?://\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:tj|uz|kg|ru|org|com|net)\b")
+_PROTECTED = re.compile(
+    r"\{[^{}]*\}|https?://\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:tj|uz|kg|ru|org|com|net)\b|(?<![\w/])/[a-z_]+\b"
+)
 _PAIR = re.compile(r"(\b[\w\u0400-\u04ff]+) ?/ ?\1\b")
 # Whole words no letter rule gets right: the soft sign of Russian loans (only on the bare word:
 # official Cyrillic drops it before a suffix, февралдан) and names with a Cyrillic spelling.

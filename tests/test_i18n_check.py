@@ -29,6 +29,7 @@ RU_EXPECTED = _expected(
     "Your options and their risks",
     "<b>Unclear</b>",
     "RFE/RL investigation",
+    "Send /forget to delete it; Telegram keeps the chat.",
     "Never extracted into this catalog",
     buttons=("A man",),
 )
@@ -63,8 +64,24 @@ def test_missing_entry_is_reported_with_the_fix(ru_problems: list[str]) -> None:
 
 
 def test_correct_entries_are_not_reported(ru_problems: list[str]) -> None:
-    assert not [p for p in ru_problems if p.startswith((f"{RU}:9:", f"{RU}:41:"))]
+    assert not [p for p in ru_problems if p.startswith((f"{RU}:9:", f"{RU}:41:", f"{RU}:45:"))]
     assert len(ru_problems) == 9  # the identical entry is also Latin in a Cyrillic catalog
+
+
+def test_a_length_limit_stated_in_a_translator_comment_is_enforced() -> None:
+    expected = {("Why", None): Expected("Why", None, ("menu item, at most 5 characters",), False, 5)}
+    problems, _ = check_catalogs(BROKEN, expected, ["ru"])
+    assert [p.message for p in problems if p.line == 9] == ["is 6 characters; the comment allows at most 5"]
+
+
+def test_limits_are_read_from_the_code_comments() -> None:
+    from bot.i18n_check import load_expected
+    from conftest import ROOT
+
+    expected = load_expected(ROOT / "bot", ROOT / "rules")
+    description = next(e for e in expected.values() if e.msgid.startswith("Maslahat answers, in a few questions"))
+    assert description.limit == 512
+    assert expected[("A man", None)].button
 
 
 def test_cyrillic_in_the_uzbek_latin_catalog_is_reported_except_abbreviations() -> None:
@@ -93,5 +110,5 @@ def test_status_counts_translated_fuzzy_missing_and_obsolete() -> None:
     catalog = parse_po_file(Path(RU), "ru")
     status = language_status(catalog, _expected("Why", "Sources", "What is not known", "Not in the catalog"))
     assert (status.translated, status.fuzzy, status.missing) == (1, 1, 2)
-    assert status.obsolete == 6  # entries in the catalog the code no longer shows
+    assert status.obsolete == 7  # entries in the catalog the code no longer shows
     assert status.percent == pytest.approx(25.0)

@@ -49,6 +49,10 @@ def test_placeholders_urls_and_domains_are_left_alone() -> None:
     assert latin_to_cyrillic(text) == "Савол {number}: mehnat.tj ва https://migration.tj/ru саҳифаси"
 
 
+def test_bot_commands_are_left_alone() -> None:
+    assert latin_to_cyrillic("Hozir oʻchirish uchun /forget yuboring.") == "Ҳозир ўчириш учун /forget юборинг."
+
+
 def test_bracketed_abbreviation_pair_is_reduced_to_one() -> None:
     assert latin_to_cyrillic("yashash guvohnomasi (VNJ / ВНЖ)") == "яшаш гувоҳномаси (ВНЖ)"
 
