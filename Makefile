@@ -11,8 +11,8 @@ $(BIN)/maslahat: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/maslahat  ## set up, then start the conversation
-	$(BIN)/maslahat chat
+run: $(BIN)/maslahat  ## set up, then start the bot (the terminal conversation if no BOT_TOKEN)
+	$(BIN)/maslahat run
 
 test: $(BIN)/maslahat  ## set up, then run the whole test suite
 	$(BIN)/pytest

@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
 from bot.catalogs import CatalogError, Catalogs
 from bot.chat import format_outcome, format_question, run_chat
 from bot.check import check_file
@@ -18,8 +22,12 @@ from bot.graph import build_graph, to_dot, to_markdown, to_mermaid
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, Translator
 from bot.i18n_cli import add_i18n_commands
 from bot.loader import TableError, load_table
+from bot.logs import configure_logging
 from bot.present import outcome_view, question_view
+from bot.settings import ConfigError, Settings, read_environment, settings_from
+from bot.store import MemoryStore
 from bot.table import Table
+from bot.telegram_bot import Runtime, build_application
 
 __all__ = ["default_locales_path", "default_rules_path", "main"]
 
@@ -68,6 +76,57 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print("OK")
     return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """The Telegram bot when a token is configured; otherwise the terminal conversation."""
+    env = read_environment()
+    if not (args.token or env.get("BOT_TOKEN") or env.get("BOT_TOKEN_FILE")):
+        print(
+            "No BOT_TOKEN set, so the conversation starts here in the terminal. To run the Telegram bot, "
+            "create one with @BotFather in Telegram and put its token in BOT_TOKEN (or in a .env file).",
+            file=sys.stderr,
+        )
+        return _cmd_chat(args)
+    settings = settings_from(
+        env,
+        api_base_url=args.api_base_url,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        listen=args.listen,
+        port=args.port,
+    )
+    configure_logging(env.get("LOG_LEVEL", "INFO"), secrets=[settings.token, settings.webhook_secret or ""])
+    runtime = Runtime(
+        Engine(_load(args.rules)),
+        Catalogs.load(args.locales),
+        MemoryStore(ttl=settings.retention_days * 86400),
+        settings,
+    )
+    application = build_application(runtime)
+    try:
+        _serve(application, settings)
+    except TelegramError as exc:
+        # Telegram's messages can quote the token (InvalidToken does): never print it.
+        message = str(exc).replace(settings.token, "«token»")
+        print(f"maslahat: Telegram refused to start the bot ({type(exc).__name__}): {message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _serve(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
+    """Receive updates until SIGINT or SIGTERM: by webhook if configured, else by polling."""
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.listen,
+            port=settings.port,
+            url_path=settings.webhook_path,
+            secret_token=settings.webhook_secret,
+            webhook_url=settings.webhook_url,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
@@ -161,6 +220,15 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--output", "-o", help="write to this file instead of standard output")
     graph.set_defaults(run=_cmd_graph)
 
+    run = commands.add_parser("run", help="run the Telegram bot (the terminal conversation if no token is set)")
+    run.add_argument("--webhook-url", help="receive updates by webhook at this https URL ($WEBHOOK_URL)")
+    run.add_argument("--webhook-secret", help="secret Telegram sends with each webhook request ($WEBHOOK_SECRET)")
+    run.add_argument("--listen", help="address the webhook server listens on ($LISTEN, default 127.0.0.1)")
+    run.add_argument("--port", help="port the webhook server listens on ($PORT, default 8443)")
+    run.add_argument("--api-base-url", help="another Bot API server ($BOT_API_BASE_URL)")
+    run.add_argument("--lang", default=SOURCE_LANGUAGE, help="language of the terminal conversation without a token")
+    run.set_defaults(run=_cmd_run, token=None)
+
     add_i18n_commands(commands)
     return parser
 
@@ -181,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_PROBLEMS
+    except ConfigError as exc:
+        for message in exc.problems:
+            print(f"maslahat: {message}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"maslahat: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_PROBLEMS

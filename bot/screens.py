@@ -1,0 +1,321 @@
+"""What each Telegram screen shows: HTML text and buttons, as plain data (no Telegram types).
+
+Every text is escaped for Telegram's HTML parse mode; long outcomes are split at section
+boundaries under Telegram's 4096-character limit. Buttons carry ids only (see bot.callbacks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from bot.callbacks import encode
+from bot.engine import Question, Session
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.present import answers_view
+from bot.table import Table
+
+__all__ = [
+    "LIMIT",
+    "Button",
+    "Screen",
+    "about_screen",
+    "answers_screen",
+    "help_screen",
+    "language_screen",
+    "outcome_screens",
+    "privacy_screen",
+    "question_screen",
+    "split_html",
+    "welcome_screen",
+]
+
+LIMIT = 4096
+
+# Translators: the bot's one-line description of itself, shown in the welcome message.
+WELCOME = N_(
+    "I answer, in a few questions, whether Russia's Decree 821 requires a military document from you "
+    "before you apply for a residence permit or citizenship. I do not ask for or store your name. "
+    "This is information, not legal advice."
+)
+CHOOSE_LANGUAGE = N_("Choose your language:")
+# Translators: button label, keep under 30 characters.
+START = N_("Start")
+# Translators: button label, keep under 30 characters.
+BACK = N_("◀ Back")
+# Translators: button label, keep under 30 characters.
+START_OVER = N_("↺ Start over")
+# Translators: button label, keep under 30 characters.
+CHANGE_LANGUAGE = N_("🌐 Language")
+# Translators: button label, keep under 30 characters.
+SHARE = N_("Share the bot")
+# Translators: text suggested when a person shares the bot with others.
+SHARE_TEXT = N_("Does Decree 821 apply to you? This bot explains it in your language, with sources.")
+YOUR_ANSWERS = N_("Your answers:")
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: a label and either callback data or a URL."""
+
+    label: str
+    data: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One message: HTML text and rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+
+
+def _b(text: str) -> str:
+    return f"<b>{escape(text)}</b>"
+
+
+def welcome_screen(t: Translator, version: str) -> Screen:
+    """The first message: what the bot does, a language picker, and Start."""
+    text = f"{escape(t.gettext(WELCOME))}\n\n{escape(t.gettext(CHOOSE_LANGUAGE))}"
+    return Screen(text, (*_language_rows(version, t.lang), (Button(t.gettext(START), encode("s", version)),)))
+
+
+def language_screen(t: Translator, version: str) -> Screen:
+    """The language picker, each language in its own name."""
+    return Screen(escape(t.gettext(CHOOSE_LANGUAGE)), _language_rows(version, t.lang))
+
+
+def _language_rows(version: str, current: str) -> tuple[tuple[Button, ...], ...]:
+    buttons = [
+        Button(("✓ " if code == current else "") + name, encode("l", version, code)) for code, name in LANGUAGES.items()
+    ]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def question_screen(question: Question, t: Translator, version: str, *, can_go_back: bool) -> Screen:
+    """A question with one button per answer, and Back / Start over."""
+    fact = question.fact
+    lines = [
+        escape(t.gettext("Question {number} of about {total}").format(number=question.number, total=question.of_about)),
+        _b(t.gettext(fact.question)),
+    ]
+    hints = [f"• {_b(t.gettext(o.label))}: {escape(t.gettext(o.hint))}" for o in fact.options if o.hint]
+    if hints:
+        lines.append("\n".join(hints))
+    rows: list[tuple[Button, ...]] = [
+        (Button(t.gettext(o.label), encode("a", version, fact.id, o.id)),) for o in fact.options
+    ]
+    navigation = [
+        Button(t.gettext(START_OVER), encode("r", version)),
+        Button(t.gettext(CHANGE_LANGUAGE), encode("m", version)),
+    ]
+    if can_go_back:
+        navigation.insert(0, Button(t.gettext(BACK), encode("b", version)))
+    rows.append(tuple(navigation))
+    return Screen("\n\n".join(lines), tuple(rows))
+
+
+def answers_screen(table: Table, session: Session, t: Translator) -> Screen:
+    """The record of answers left in place of the last question, without buttons."""
+    lines = [_b(t.gettext(YOUR_ANSWERS))]
+    lines += [f"• {escape(a['question'])} — {escape(a['answer'])}" for a in answers_view(table, session.answers, t)]
+    return Screen("\n".join(lines))
+
+
+def outcome_screens(view: dict[str, Any], t: Translator, version: str, share_url: str) -> list[Screen]:
+    """The outcome as one or more messages, the buttons on the last."""
+    sections = [f"{_b(view['verdict_label'])}\n\n{_b(view['headline'])}"]
+
+    def section(title: str, body: list[str]) -> None:
+        if body:
+            sections.append("\n".join([_b(title), *body]))
+
+    how_sure = t.gettext("How sure we are: {confidence}").format(confidence=view["confidence_label"])
+    section(t.gettext("Why"), [escape(view["explanation"]), f"<i>{escape(how_sure)}</i>"])
+    section(t.gettext("What satisfies the requirement"), [f"• {escape(i['text'])}" for i in view["satisfies"]])
+    section(
+        t.gettext("Your options and their risks"),
+        [
+            f"• {escape(i['text'])}\n   <i>{escape(t.gettext('Risk: {risk}').format(risk=i['risk']))}</i>"
+            for i in view["actions"]
+        ],
+    )
+    section(t.gettext("For citizens of your country"), [f"• {escape(i['text'])}" for i in view["notes"]])
+    section(t.gettext("What is not known"), [f"• {escape(i['text'])}" for i in view["unknown"]])
+    section(
+        t.gettext("Sources"),
+        [f'• <a href="{escape(s["url"])}">{escape(s["title"])}</a> ({escape(s["date"])})' for s in view["sources"]],
+    )
+    section(
+        t.gettext("Where to get help"),
+        [
+            f"• {escape(h['name'])}. {escape(h['text'])}"
+            + (f' <a href="{escape(h["url"])}">{escape(h["url"])}</a>' if "url" in h else "")
+            for h in view["help"]
+        ],
+    )
+    sections.append(
+        escape(t.gettext("Information checked on {date}.").format(date=view["checked"]))
+        + "\n"
+        + f"<i>{escape(view['disclaimer'])}</i>"
+    )
+    buttons = (
+        (Button(t.gettext(BACK), encode("b", version)), Button(t.gettext(START_OVER), encode("r", version))),
+        (Button(t.gettext(CHANGE_LANGUAGE), encode("m", version)), Button(t.gettext(SHARE), url=share_url)),
+    )
+    chunks = split_html(sections)
+    return [Screen(chunk, buttons if i == len(chunks) - 1 else ()) for i, chunk in enumerate(chunks)]
+
+
+def split_html(sections: list[str], limit: int = LIMIT) -> list[str]:
+    """Pack sections into messages under ``limit`` characters, never splitting inside a tag.
+
+    A section longer than the limit is split between its lines, and a line longer than the
+    limit between its words (tags open at the cut are closed and opened again).
+    """
+    pieces: list[str] = []
+    for text in sections:
+        if len(text) <= limit:
+            pieces.append(text)
+            continue
+        current = ""
+        lines = [part for line in text.split("\n") for part in _split_line(line, limit)]
+        for line in lines:
+            if current and len(current) + 1 + len(line) > limit:
+                pieces.append(current)
+                current = line
+            else:
+                current = f"{current}\n{line}" if current else line
+        pieces.append(current)
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 2 + len(piece) <= limit:
+            chunks[-1] += "\n\n" + piece
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+_TAG = re.compile(r"(<[^>]+>)")
+_TAG_NAME = re.compile(r"</?([a-z]+)")
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    """Cut a line longer than ``limit`` at spaces; each piece is valid HTML on its own."""
+    if len(line) <= limit:
+        return [line]
+    pieces: list[str] = []
+    current = ""
+    open_tags: list[str] = []  # the opening tags in force, e.g. <a href="…">
+
+    def closing() -> str:
+        names = (match.group(1) for tag in reversed(open_tags) if (match := _TAG_NAME.match(tag)))
+        return "".join(f"</{name}>" for name in names)
+
+    for token in _TAG.split(line):
+        if not token:
+            continue
+        if token.startswith("<"):
+            current += token
+            if token.startswith("</"):
+                open_tags.pop()
+            else:
+                open_tags.append(token)
+            continue
+        for word in re.split(r"(?<= )", token):
+            # Room is kept for the closing tags a cut may need (tags here are short: b, i, a).
+            if len(current) + len(word) + len(closing()) > limit - 16 and current.strip():
+                pieces.append(current + closing())
+                current = "".join(open_tags)
+            if len(word) > limit - 64:
+                raise ValueError("a single word of an outcome is longer than a Telegram message")
+            current += word
+    pieces.append(current)
+    return pieces
+
+
+def help_screen(t: Translator) -> Screen:
+    """How to use the bot, and its commands."""
+    lines = [escape(t.gettext("Answer the questions with the buttons under each question.")), ""]
+    lines += [f"/{name} — {escape(t.gettext(description))}" for name, description in COMMANDS]
+    return Screen("\n".join(lines))
+
+
+def about_screen(table: Table, t: Translator) -> Screen:
+    """What the bot is, which rule table it uses and when that was checked, and the sources."""
+    meta = table.meta
+    lines = [
+        escape(t.gettext("Maslahat tells migrants in Russia, in their language, whether Decree 821 applies to them.")),
+        escape(
+            t.gettext("Rules: {title}, version {version}, checked on {date}.").format(
+                title=t.gettext(meta.title), version=meta.version, date=meta.checked.isoformat()
+            )
+        ),
+        "",
+        _b(t.gettext("Sources")),
+    ]
+    lines += [
+        f'• <a href="{escape(s.url)}">{escape(t.gettext(s.title))}</a> ({escape(s.date)})'
+        for s in table.sources.values()
+    ]
+    lines += ["", f"<i>{escape(t.gettext(meta.disclaimer))}</i>"]
+    return Screen("\n".join(lines))
+
+
+def privacy_screen(t: Translator, retention_days: int) -> Screen:
+    """What is stored, for how long, how to delete it, and Telegram's auto-delete timer."""
+    paragraphs = [
+        t.gettext(
+            "What I store: your language, your answers to these questions, the current question and the time "
+            "of your last message. No name, username, phone number or message text."
+        ),
+        t.ngettext(
+            "It is deleted automatically {days} day after your last message.",
+            "It is deleted automatically {days} days after your last message.",
+            retention_days,
+        ).format(days=retention_days),
+        t.gettext("Send /forget to delete it now."),
+        t.gettext(
+            "Telegram keeps the messages of this chat on its servers and on your devices; I do not keep them. "
+            "To have Telegram delete them automatically, open this chat, tap the bot's name at the top and "
+            "turn on auto-delete."
+        ),
+    ]
+    return Screen("\n\n".join(escape(p) for p in paragraphs))
+
+
+# The command menu, in the order Telegram shows it.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Begin")),
+    ("back", N_("Go back one question")),
+    ("restart", N_("Start over")),
+    ("language", N_("Change the language")),
+    ("help", N_("How to use the bot")),
+    ("about", N_("About the bot and its sources")),
+    ("privacy", N_("What is stored about you")),
+    ("forget", N_("Delete everything stored about you")),
+)
+
+# Short notices.
+FREE_TEXT = N_("Please answer with the buttons under the question.")
+AT_OUTCOME = N_("The result is above. Press Start over to begin again.")
+# Translators: shown as a short pop-up, at most 200 characters.
+STALE_BUTTON = N_("That button is from an earlier question. Here is the current one.")
+# Translators: shown as a short pop-up, at most 200 characters.
+INVALID_BUTTON = N_("That button does not work. Here is the current question.")
+# Translators: {link} is a link to the bot's private chat.
+PRIVATE_ONLY = N_("I only talk in a private chat, so your answers stay private: {link}")
+SOMETHING_WRONG = N_("Something went wrong. Please try again, or send /restart.")
+UNKNOWN_COMMAND = N_("I don't know this command. Send /help to see what I can do.")
+FORGOTTEN = N_("Everything stored about you has been deleted. Send /start to begin again.")
+# Translators: the bot's description in Telegram, at most 512 characters.
+DESCRIPTION = N_(
+    "Maslahat answers, in a few questions and in your language, whether Russia's Decree 821 of 5 November 2025 "
+    "requires a military document from you before you apply for a residence permit or citizenship, what your "
+    "options are and what each risks. With sources. No names are stored. Information, not legal advice."
+)
+# Translators: the bot's short description in Telegram, at most 120 characters.
+SHORT_DESCRIPTION = N_("Does Decree 821 apply to you? Plain answers with sources, in your language.")

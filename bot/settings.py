@@ -1,0 +1,117 @@
+"""Settings from the environment and an optional .env file, validated with one message per problem."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+__all__ = ["DEFAULT_API", "ConfigError", "Settings", "read_environment"]
+
+DEFAULT_API = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """The settings cannot be used; ``problems`` has one plain sentence per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to run the Telegram bot. Secrets never appear in repr()."""
+
+    token: str = field(repr=False)
+    api_base_url: str = DEFAULT_API
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    retention_days: int = 7
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook listens on: the URL's path, never containing the token."""
+        return urlparse(self.webhook_url or "").path.lstrip("/")
+
+
+def read_environment(dotenv: Path | None = Path(".env")) -> dict[str, str]:
+    """The process environment over the values of a .env file (the environment wins)."""
+    values = {k: v for k, v in (dotenv_values(dotenv) if dotenv and dotenv.is_file() else {}).items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def _url(value: str, name: str, problems: list[str], *, https: bool) -> None:
+    parsed = urlparse(value)
+    schemes = ("https",) if https else ("http", "https")
+    if parsed.scheme not in schemes or not parsed.netloc:
+        problems.append(f"{name} must be a full {'https' if https else 'http(s)'} URL, not {value!r}")
+
+
+def settings_from(env: Mapping[str, str], **overrides: str | int | None) -> Settings:
+    """Build settings from environment values and command-line overrides (which win).
+
+    Raises:
+        ConfigError: every problem, each in one sentence.
+    """
+
+    def pick(name: str, env_name: str) -> str | None:
+        value = overrides.get(name)
+        return str(value) if value not in (None, "") else (env.get(env_name) or None)
+
+    problems: list[str] = []
+    token = pick("token", "BOT_TOKEN")
+    token_file = env.get("BOT_TOKEN_FILE")
+    if not token and token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            problems.append(f"BOT_TOKEN_FILE {token_file}: {exc.strerror}")
+    if not token:
+        problems.append("BOT_TOKEN is not set: get a token from @BotFather in Telegram")
+    elif ":" not in token:
+        problems.append("BOT_TOKEN does not look like a token from @BotFather (it has the form 123456:ABC…)")
+    api = pick("api_base_url", "BOT_API_BASE_URL") or DEFAULT_API
+    _url(api, "BOT_API_BASE_URL", problems, https=False)
+    webhook_url = pick("webhook_url", "WEBHOOK_URL")
+    webhook_secret = pick("webhook_secret", "WEBHOOK_SECRET")
+    if webhook_url:
+        _url(webhook_url, "WEBHOOK_URL", problems, https=True)
+        if not webhook_secret:
+            problems.append("a webhook needs a secret: set WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -)")
+    if webhook_secret and not (
+        0 < len(webhook_secret) <= 256 and all(c.isalnum() or c in "_-" for c in webhook_secret)
+    ):
+        problems.append("WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -")
+    port_text = pick("port", "PORT") or "8443"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        problems.append(f"PORT must be a number from 1 to 65535, not {port_text!r}")
+    retention_text = env.get("RETENTION_DAYS", "7")
+    if not retention_text.isdigit() or int(retention_text) < 1:
+        problems.append(f"RETENTION_DAYS must be a whole number of days, at least 1, not {retention_text!r}")
+    session_secret = env.get("SESSION_SECRET")
+    if problems:
+        raise ConfigError(problems)
+    assert token is not None
+    return Settings(
+        token=token,
+        api_base_url=api.rstrip("/"),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        listen=pick("listen", "LISTEN") or "127.0.0.1",
+        port=int(port_text),
+        session_secret=session_secret.encode() if session_secret else secrets.token_bytes(32),
+        retention_days=int(retention_text),
+    )
+
+
+__all__ += ["settings_from"]

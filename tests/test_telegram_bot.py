@@ -1,0 +1,449 @@
+"""The Telegram bot end to end: the real python-telegram-bot Application over HTTP against a fake Bot API.
+
+Conversations are played button by button, as a person would, in every language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot import screens
+from bot.callbacks import version_tag
+from bot.catalogs import Catalogs
+from bot.engine import Engine
+from bot.i18n import LANGUAGES, Translator
+from bot.loader import load_table
+from bot.settings import Settings
+from bot.store import MemoryStore
+from bot.telegram_bot import Runtime, build_application, handled_updates, register_menus
+from conftest import ROOT, RULES, TAJIK
+from fakebotapi import FakeBotApi
+from tgclient import TelegramUser
+
+CATALOGS = Catalogs.load(ROOT / "locales")
+TABLE = load_table(RULES)
+
+
+@dataclass
+class Harness:
+    """A running bot and the fake Telegram it talks to."""
+
+    api: FakeBotApi
+    app: Application[Any, Any, Any, Any, Any, Any]
+    runtime: Runtime
+
+    def user(self, language_code: str | None = "ru", **kwargs: Any) -> TelegramUser:
+        return TelegramUser(self.api, lambda: handled_updates(self.app), language_code=language_code, **kwargs)
+
+
+def make_runtime(api: FakeBotApi) -> Runtime:
+    settings = Settings(token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...")
+    return Runtime(Engine(TABLE), CATALOGS, MemoryStore(ttl=7 * 86400), settings)
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[Harness]:
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        app = build_application(runtime)
+        async with app:
+            await register_menus(app)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            yield Harness(api, app, runtime)
+            await app.updater.stop()
+            await app.stop()
+
+
+def t(lang: str) -> Translator:
+    return CATALOGS.translator(lang)
+
+
+async def answer(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
+    """Press Start, then the button of each answer the bot asks for; return the facts asked."""
+    await user.click(t(lang).gettext(screens.START))
+    asked = []
+    for _ in range(len(TABLE.facts) + 1):
+        fact = next((f for f in TABLE.facts if t(lang).gettext(f.question) in (user.last_message().text or "")), None)
+        if fact is None:
+            return asked
+        asked.append(fact.id)
+        option = fact.option(answers[fact.id])
+        assert option is not None
+        await user.click(t(lang).gettext(option.label))
+    raise AssertionError("the conversation did not end")
+
+
+# First contact ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language_code", "lang"),
+    [("ru", "ru"), ("uz", "uz"), ("tg", "tg"), ("ky", "ky"), ("en", "en"), ("de", "ru"), (None, "ru")],
+)
+async def test_start_greets_in_the_detected_language(bot: Harness, language_code: str | None, lang: str) -> None:
+    user = bot.user(language_code)
+    await user.send("/start")
+    welcome = user.last_message()
+    assert t(lang).gettext(screens.WELCOME) in (welcome.text or "")
+    labels = [label for row in welcome.buttons for label in row]
+    assert set(LANGUAGES.values()) <= {label.removeprefix("✓ ") for label in labels}
+    assert f"✓ {LANGUAGES[lang]}" in labels
+    assert labels[-1] == t(lang).gettext(screens.START)
+
+
+async def test_deep_link_chooses_the_language(bot: Harness) -> None:
+    user = bot.user("ru")
+    await user.send("/start tg")
+    assert t("tg").gettext(screens.WELCOME) in (user.last_message().text or "")
+
+
+async def test_deep_link_for_uzbek_cyrillic(bot: Harness) -> None:
+    user = bot.user("uz")
+    await user.send("/start uz_Cyrl")
+    assert t("uz_Cyrl").gettext(screens.WELCOME) in (user.last_message().text or "")
+
+
+# Whole conversations, button by button, in every language -------------------------------------
+
+STORIES = [
+    ({"sex": "female"}, "not_affected_woman"),
+    ({"sex": "male", "age": "18_65", "citizenship": "belarus"}, "not_affected_belarus"),
+    (TAJIK, "affected_residence"),
+    (
+        {
+            "sex": "male",
+            "age": "18_65",
+            "citizenship": "kyrgyzstan",
+            "application": "citizenship",
+            "citizenship_basis": "military_service",
+        },
+        "requirement_met_fast_track",
+    ),
+    ({"sex": "male", "age": "18_65", "citizenship": "ukraine", "application": "residence_permit"}, "unclear_ukraine"),
+]
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+@pytest.mark.parametrize(("answers", "outcome_id"), STORIES, ids=[s[1] for s in STORIES])
+async def test_whole_conversation_in_every_language(
+    bot: Harness, lang: str, answers: dict[str, str], outcome_id: str
+) -> None:
+    user = bot.user(lang if lang != "uz_Cyrl" else "uz")
+    await user.send(f"/start {lang}")
+    asked = await answer(user, lang, answers)
+    assert asked == list(answers)
+    outcome = TABLE.outcomes[outcome_id]
+    text = "\n".join(m.text or "" for m in user.messages)
+    assert t(lang).gettext(outcome.headline) in text
+    assert t(lang).gettext(t("en").gettext(TABLE.meta.disclaimer)) in text
+    last = user.last_message()
+    assert [label for row in last.buttons for label in row] == [
+        t(lang).gettext(screens.BACK),
+        t(lang).gettext(screens.START_OVER),
+        t(lang).gettext(screens.CHANGE_LANGUAGE),
+        t(lang).gettext(screens.SHARE),
+    ]
+    # The questions were edited in place: welcome (now the answers record) plus the outcome messages.
+    assert t(lang).gettext(screens.YOUR_ANSWERS) in (user.messages[0].text or "")
+    assert all(len(m.text or "") <= 4096 for m in user.messages)
+
+
+async def test_outcome_links_its_sources(bot: Harness) -> None:
+    user = bot.user("ru")
+    await user.send("/start")
+    await answer(user, "ru", TAJIK)
+    links = {e.get("url") for m in user.messages for e in m.entities if e["type"] == "text_link"}
+    assert {
+        s.url for s in TABLE.sources.values() if s.id in {"mvd_2025_12", "rferl_2025_12", "systema_2025_12"}
+    } <= links
+
+
+# Moving around ------------------------------------------------------------------------------
+
+
+async def test_back_goes_to_the_previous_question_and_start_over_to_the_first(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    await user.click("A man")
+    await user.click("18 to 65")
+    assert "Which country's citizen are you?" in (user.last_message().text or "")
+    await user.click("◀ Back")
+    assert "How old are you?" in (user.last_message().text or "")
+    await user.click("↺ Start over")
+    assert "Are you a man or a woman?" in (user.last_message().text or "")
+    assert "◀ Back" not in [label for row in user.last_message().buttons for label in row]
+
+
+async def test_changing_language_keeps_answers_and_shows_the_current_question_again(bot: Harness) -> None:
+    user = bot.user("ru")
+    await user.send("/start")
+    await user.click(t("ru").gettext(screens.START))
+    await user.click(t("ru").gettext("A man"))
+    await user.click(t("ru").gettext(screens.CHANGE_LANGUAGE))
+    await user.click(LANGUAGES["ky"])
+    assert t("ky").gettext("How old are you?") in (user.last_message().text or "")
+    await user.click(t("ky").gettext("18 to 65"))
+    assert t("ky").gettext("Which country's citizen are you?") in (user.last_message().text or "")
+
+
+async def test_language_command_works_at_the_outcome(bot: Harness) -> None:
+    user = bot.user("ru")
+    await user.send("/start")
+    await answer(user, "ru", {"sex": "female"})
+    await user.send("/language")
+    await user.click(LANGUAGES["tg"])
+    assert t("tg").gettext(TABLE.outcomes["not_affected_woman"].headline) in "\n".join(
+        m.text or "" for m in user.messages[-3:]
+    )
+
+
+async def test_back_and_restart_commands(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await answer(user, "en", {"sex": "male", "age": "over_65"})
+    await user.send("/back")
+    assert "How old are you?" in (user.last_message().text or "")
+    await user.send("/restart")
+    assert "Are you a man or a woman?" in (user.last_message().text or "")
+
+
+# What bad input gets ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["text", "sticker", "photo", "voice", "document", "location", "contact"])
+async def test_anything_but_a_button_gets_a_hint_and_the_question_again(bot: Harness, kind: str) -> None:
+    user = bot.user("tg")
+    await user.send("/start")
+    await user.click(t("tg").gettext(screens.START))
+    await user.click(t("tg").gettext("A man"))
+    before = dict(bot.runtime.store.get(_key(bot, user)).answers)  # type: ignore[union-attr]
+    sent = {
+        "text": lambda: user.send("man 30 let"),
+        "sticker": user.send_sticker,
+        "photo": user.send_photo,
+        "voice": user.send_voice,
+        "document": user.send_document,
+        "location": user.send_location,
+        "contact": user.send_contact,
+    }
+    await sent[kind]()
+    hint, question = user.messages[-2:]
+    assert hint.text == t("tg").gettext(screens.FREE_TEXT)
+    assert t("tg").gettext("How old are you?") in (question.text or "")
+    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == before  # type: ignore[union-attr]
+
+
+def _key(bot: Harness, user: TelegramUser) -> str:
+    from bot.store import person_key
+
+    return person_key(bot.runtime.settings.session_secret, user.user.id)
+
+
+async def test_a_button_from_an_old_message_gets_a_notice_and_changes_nothing(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    await user.click("A man")
+    await user.send("hello")  # the question is sent again; the first question message is now old
+    stale = "a:" + bot.runtime.version + ":sex:female"
+    await user.click_data(stale)
+    answer_ = user.last_callback_answer()
+    assert answer_ is not None
+    assert answer_.get("text") == screens.STALE_BUTTON
+    assert "How old are you?" in (user.last_message().text or "")
+    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == {"sex": "male"}  # type: ignore[union-attr]
+
+
+async def test_a_button_from_an_older_rule_table_gets_a_notice(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    await user.click_data("a:" + version_tag("decree-821@2025.01.01") + ":sex:male")
+    assert user.last_callback_answer()["text"] == screens.STALE_BUTTON  # type: ignore[index]
+    assert "Are you a man or a woman?" in (user.last_message().text or "")
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["", "garbage", "a:zz:sex:male", "a:123456", "l:123456:../../etc", "x" * 64, "a:123456:sex:male:extra", "🙂" * 16],
+)
+async def test_forged_buttons_are_rejected_answered_and_change_nothing(
+    bot: Harness, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    await user.click("A man")
+    with caplog.at_level(logging.INFO):
+        await user.click_data(data)
+    assert user.last_callback_answer()["text"] == screens.INVALID_BUTTON  # type: ignore[index]
+    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == {"sex": "male"}  # type: ignore[union-attr]
+    assert "rejected a malformed button" in caplog.text
+    if data:
+        assert data not in caplog.text
+
+
+async def test_every_button_press_is_answered_exactly_once(bot: Harness) -> None:
+    user = bot.user("uz")
+    await user.send("/start")
+    await answer(user, "uz", TAJIK)
+    await user.click_data("nonsense")
+    presses = len(bot.api.calls_to("answerCallbackQuery"))
+    assert presses == len(TAJIK) + 2  # Start, each answer, the forged one
+    assert len(bot.api.callback_answers) == presses
+
+
+async def test_unknown_command(bot: Harness) -> None:
+    user = bot.user("ky")
+    await user.send("/weather")
+    assert user.last_message().text == t("ky").gettext(screens.UNKNOWN_COMMAND)
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup"])
+async def test_group_chats_get_a_pointer_to_the_private_chat_and_nothing_is_stored(
+    bot: Harness, chat_type: str
+) -> None:
+    user = bot.user("ru", chat_type=chat_type)
+    await user.send("/start")
+    expected = t("ru").gettext(screens.PRIVATE_ONLY).format(link="https://t.me/maslahat_test_bot")
+    assert user.last_message().text == expected
+    await user.send("I am 30 and from Tajikistan")
+    assert user.last_message().text == expected
+    assert len(bot.runtime.store) == 0  # type: ignore[arg-type]
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+async def test_help_about_and_privacy(bot: Harness) -> None:
+    user = bot.user("uz")
+    await user.send("/help")
+    assert "/forget" in (user.last_message().text or "")
+    await user.send("/about")
+    about = user.last_message().text or ""
+    assert TABLE.meta.version in about
+    assert TABLE.meta.checked.isoformat() in about
+    await user.send("/privacy")
+    assert "7" in (user.last_message().text or "")
+    assert len(bot.runtime.store) == 0, "reading help stores nothing"  # type: ignore[arg-type]
+
+
+async def test_forget_deletes_everything_and_confirms(bot: Harness) -> None:
+    user = bot.user("tg")
+    await user.send("/start")
+    await user.click(t("tg").gettext(screens.START))
+    await user.click(t("tg").gettext("A man"))
+    assert len(bot.runtime.store) == 1  # type: ignore[arg-type]
+    await user.send("/forget")
+    assert user.last_message().text == t("tg").gettext(screens.FORGOTTEN)
+    assert len(bot.runtime.store) == 0  # type: ignore[arg-type]
+
+
+async def test_command_menus_and_descriptions_in_each_language(bot: Harness) -> None:
+    for code in ("ru", "uz", "tg", "ky", "en"):
+        commands = bot.api.commands_for(code)
+        assert [c["command"] for c in commands] == [name for name, _ in screens.COMMANDS]
+        assert commands[0]["description"] == t(code).gettext("Begin")
+        assert bot.api.descriptions[code] == t(code).gettext(screens.DESCRIPTION)
+        assert bot.api.short_descriptions[code] == t(code).gettext(screens.SHORT_DESCRIPTION)
+    assert bot.api.commands_for("")[0]["description"] == t("ru").gettext("Begin")
+
+
+# Telegram errors ----------------------------------------------------------------------------
+
+
+async def test_message_to_edit_not_found_sends_it_anew(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    bot.api.fail_next("editMessageText", "not_found")
+    await user.click("A man")
+    assert "How old are you?" in (user.last_message().text or "")
+
+
+async def test_message_not_modified_is_harmless(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    bot.api.fail_next("editMessageText", "not_modified")
+    await user.click("A man")
+    assert user.last_callback_answer() is not None
+
+
+async def test_flood_limit_and_server_errors_are_retried(bot: Harness) -> None:
+    user = bot.user("en")
+    bot.api.fail_next("sendMessage", "retry_after")
+    await user.send("/start")
+    assert screens.WELCOME in (user.last_message().text or "")
+    bot.api.fail_next("editMessageText", "server_error", times=2)
+    await user.click("Start")
+    assert "Are you a man or a woman?" in (user.last_message().text or "")
+
+
+async def test_persistent_failure_is_reported_and_the_bot_goes_on(bot: Harness) -> None:
+    user = bot.user("en")
+    bot.api.fail_next("sendMessage", "server_error", times=4)
+    await user.send("/start")
+    assert user.last_message().text == screens.SOMETHING_WRONG
+    await user.send("/start")
+    assert screens.WELCOME in (user.last_message().text or "")
+
+
+async def test_expired_sessions_are_purged_in_the_background(bot: Harness) -> None:
+    import asyncio
+
+    from bot.telegram_bot import purge_expired
+
+    now = [0.0]
+    bot.runtime.store = MemoryStore(ttl=60, clock=lambda: now[0])
+    user = bot.user("ru")
+    await user.send("/start")
+    assert len(bot.runtime.store) == 1  # type: ignore[arg-type]
+    now[0] = 61
+    task = asyncio.create_task(purge_expired(bot.runtime, every=0.01))
+    for _ in range(200):
+        if len(bot.runtime.store) == 0:  # type: ignore[arg-type]
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(bot.runtime.store) == 0  # type: ignore[arg-type]
+
+
+# Privacy in logs ----------------------------------------------------------------------------
+
+
+async def test_no_log_line_holds_the_token_or_anything_about_the_person(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logs import configure_logging
+
+    configure_logging("DEBUG", secrets=[bot.api.token])
+    user = bot.user("uz", first_name="Dilshod", username="dilshod_tashkent", user_id=777123456)
+    with caplog.at_level(logging.DEBUG):
+        await user.send("/start")
+        await user.send("Men Toshkentdan, 24 yoshdaman")
+        await answer(user, "uz", TAJIK)
+        await user.click_data("forged-data-here")
+        bot.api.fail_next("sendMessage", "server_error", times=4)
+        await user.send("/help")
+    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    assert caplog.records, "the test must see the bot's logs"
+    for secret in (
+        bot.api.token,
+        "Dilshod",
+        "dilshod_tashkent",
+        "777123456",
+        "Toshkentdan",
+        "forged-data-here",
+        "tajikistan",
+    ):
+        assert secret not in logged, secret
