@@ -456,8 +456,13 @@ async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> No
         task.cancel()
 
 
-def build_application(runtime: Runtime, *, rate_limit: bool = True) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The python-telegram-bot Application, with every handler, talking to the configured API."""
+def build_application(
+    runtime: Runtime, *, rate_limit: bool = True, timeout: float | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot Application, with every handler, talking to the configured API.
+
+    ``timeout`` bounds each Bot API request (python-telegram-bot's defaults when None).
+    """
     settings = runtime.settings
     builder = (
         ApplicationBuilder()
@@ -467,6 +472,8 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True) -> Applicati
         .post_init(_on_startup)
         .post_stop(_on_stop)
     )
+    if timeout is not None:
+        builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()

@@ -389,6 +389,24 @@ async def test_flood_limit_and_server_errors_are_retried(bot: Harness) -> None:
     assert "Are you a man or a woman?" in (user.last_message().text or "")
 
 
+async def test_a_timed_out_request_is_retried() -> None:
+    """A timeout may come after Telegram sent the message: retrying can repeat it, never lose it."""
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        app = build_application(runtime, timeout=0.5)
+        async with app:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            user = TelegramUser(api, lambda: handled_updates(app), language_code="en")
+            api.fail_next("sendMessage", "timeout", seconds=1.0)
+            await user.send("/start")
+            assert screens.WELCOME in (user.last_message().text or "")
+            assert len(api.calls_to("sendMessage")) == 2
+            await app.updater.stop()
+            await app.stop()
+
+
 async def test_persistent_failure_is_reported_and_the_bot_goes_on(bot: Harness) -> None:
     user = bot.user("en")
     bot.api.fail_next("sendMessage", "server_error", times=4)
