@@ -15,6 +15,7 @@ run: $(BIN)/maslahat  ## set up, then start the bot (the terminal conversation i
 	$(BIN)/maslahat run
 
 test: $(BIN)/maslahat  ## set up, then run the whole test suite
+	scripts/ensure-redis
 	$(BIN)/pytest
 
 check: $(BIN)/maslahat  ## validate the rule table

@@ -1,16 +1,39 @@
-"""Where sessions live between updates: a small interface, keyed by a hash, never by the user id."""
+"""Where sessions live between updates: a small async interface and an in-memory backend.
+
+A record is kept under a keyed hash of the Telegram user id, never the id itself. It holds only
+what the conversation needs — language, answers (the position follows from them), the rule
+table version, the last activity — plus a write version for compare-and-set and the ids of the
+last updates applied, so an update delivered twice is applied once. Records expire a fixed
+time after the last activity. Backends: this module (memory), bot.store_sqlite, bot.store_redis.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from bot.engine import Session
 
-__all__ = ["MemoryStore", "SessionStore", "person_key"]
+__all__ = [
+    "RECENT_UPDATES",
+    "Conflict",
+    "MemoryStore",
+    "Record",
+    "SessionStore",
+    "StatsStore",
+    "StoreUnavailable",
+    "decode_record",
+    "encode_record",
+    "person_key",
+]
+
+#: How many update ids a record remembers to recognise a redelivered update.
+RECENT_UPDATES = 20
 
 
 def person_key(secret: bytes, user_id: int) -> str:
@@ -18,49 +41,157 @@ def person_key(secret: bytes, user_id: int) -> str:
     return hmac.new(secret, str(user_id).encode(), hashlib.sha256).hexdigest()
 
 
+class Conflict(Exception):
+    """Another writer changed the record since it was read; read again and re-apply."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or read (down, corrupt, full); the update can be tried again."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored session with its write version (0: never written) and recent update ids."""
+
+    session: Session
+    version: int = 0
+    recent: tuple[int, ...] = ()
+    touched: float = field(default=0.0, compare=False)
+
+    def applied(self, update_id: int) -> bool:
+        """Whether this update was already applied to the session."""
+        return update_id in self.recent
+
+    def after(self, session: Session, update_id: int | None, now: float) -> Record:
+        """The next record: the new session, one version on, this update remembered."""
+        recent = self.recent if update_id is None else (*self.recent, update_id)[-RECENT_UPDATES:]
+        return Record(session, self.version + 1, recent, now)
+
+
+def encode_record(record: Record) -> str:
+    """JSON for storage: only the fields listed in the module docstring."""
+    return json.dumps(
+        {
+            "session": record.session.to_dict(),
+            "version": record.version,
+            "recent": list(record.recent),
+            "touched": record.touched,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode_record(text: str | bytes) -> Record:
+    """Read a stored record.
+
+    Raises:
+        StoreUnavailable: the stored text is not a record (a corrupt store).
+    """
+    try:
+        data: Any = json.loads(text)
+        return Record(
+            Session.from_dict(data["session"]),
+            int(data["version"]),
+            tuple(int(i) for i in data.get("recent", ())),
+            float(data.get("touched", 0.0)),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise StoreUnavailable(f"a stored session cannot be read ({type(exc).__name__})") from exc
+
+
 class SessionStore(Protocol):
-    """Sessions by person key, forgotten after a time without activity."""
+    """Sessions by person key, with compare-and-set writes and expiry after inactivity."""
 
-    def get(self, key: str) -> Session | None: ...
+    async def get(self, key: str) -> Record | None:
+        """The record, or None if there is none or it expired."""
+        ...
 
-    def put(self, key: str, session: Session) -> None: ...
+    async def put(self, key: str, record: Record, *, expected: int) -> None:
+        """Write ``record`` if the stored version is still ``expected`` (0: no record yet).
 
-    def delete(self, key: str) -> None: ...
+        Raises:
+            Conflict: another writer got there first.
+        """
+        ...
 
-    def purge(self) -> int: ...
+    async def delete(self, key: str) -> None:
+        """Forget the record at once."""
+        ...
+
+    async def purge(self) -> int:
+        """Remove expired records now; return how many (0 where the backend expires by itself)."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable if the store cannot be used."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
+
+
+class StatsStore(Protocol):
+    """Anonymous counters for operators: per day, a name and a label, never a person."""
+
+    async def count(self, day: str, name: str, label: str = "") -> None:
+        """Add one to a counter, e.g. ("2026-11-21", "finished", "tg")."""
+        ...
+
+    async def totals(self) -> list[tuple[str, str, str, int]]:
+        """Every counter as (day, name, label, count), sorted."""
+        ...
 
 
 class MemoryStore:
-    """Sessions in this process's memory; lost on restart. Expire ``ttl`` seconds after last use."""
+    """Sessions and counters in this process's memory: lost on restart, one process only."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
+        self.ttl = ttl
         self._clock = clock
-        self._sessions: dict[str, tuple[float, Session]] = {}
+        self._records: dict[str, Record] = {}
+        self._stats: dict[tuple[str, str, str], int] = {}
 
-    def get(self, key: str) -> Session | None:
-        found = self._sessions.get(key)
-        if found is None:
+    def _alive(self, record: Record) -> bool:
+        return self._clock() - record.touched < self.ttl  # as in SQLite: expired at exactly ttl
+
+    async def get(self, key: str) -> Record | None:
+        record = self._records.get(key)
+        if record is None or not self._alive(record):
             return None
-        touched, session = found
-        if self._clock() - touched > self._ttl:
-            del self._sessions[key]
-            return None
-        return session
+        return record
 
-    def put(self, key: str, session: Session) -> None:
-        self._sessions[key] = (self._clock(), session)
+    async def put(self, key: str, record: Record, *, expected: int) -> None:
+        current = await self.get(key)
+        if (current.version if current else 0) != expected:
+            raise Conflict(key)
+        self._records[key] = Record(record.session, record.version, record.recent, self._clock())
 
-    def delete(self, key: str) -> None:
-        self._sessions.pop(key, None)
+    async def delete(self, key: str) -> None:
+        self._records.pop(key, None)
 
-    def purge(self) -> int:
-        """Drop every expired session; return how many."""
-        now = self._clock()
-        expired = [k for k, (touched, _) in self._sessions.items() if now - touched > self._ttl]
+    async def purge(self) -> int:
+        expired = [key for key, record in self._records.items() if not self._alive(record)]
         for key in expired:
-            del self._sessions[key]
+            del self._records[key]
         return len(expired)
 
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def count(self, day: str, name: str, label: str = "") -> None:
+        self._stats[(day, name, label)] = self._stats.get((day, name, label), 0) + 1
+
+    async def totals(self) -> list[tuple[str, str, str, int]]:
+        return sorted((day, name, label, n) for (day, name, label), n in self._stats.items())
+
+    async def size(self) -> int:
+        """How many live sessions are stored."""
+        return len(self)
+
     def __len__(self) -> int:
-        return len(self._sessions)
+        return sum(1 for record in self._records.values() if self._alive(record))

@@ -1,8 +1,8 @@
-"""Shared fixtures: the shipped rule table, an engine over it, and a helper to play conversations."""
+"""Shared fixtures: the shipped rule table, an engine over it, a helper to play conversations, a redis-server."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from bot.engine import Decision, Engine, Question, Session
 from bot.loader import load_table
 from bot.table import Table
+from redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "decree-821.yaml"
@@ -35,6 +36,13 @@ def table() -> Table:
 @pytest.fixture(scope="session")
 def engine(table: Table) -> Engine:
     return Engine(table)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the session; tests keep apart by key prefix. Started on first use."""
+    with RedisServer() as server:
+        yield server
 
 
 def play(engine: Engine, answers: Mapping[str, str], lang: str = "en") -> tuple[list[str], Decision, Session]:

@@ -1,38 +1,508 @@
-"""The in-memory session store: keyed by a hash of the user id, expiring after inactivity."""
+"""The session store contract, run against every backend: memory, SQLite and a real redis-server.
+
+Each test gets a fresh store: a new SQLite file, or its own key prefix on conftest's redis_server.
+Time is a clock the test moves for memory and SQLite; Redis expires keys itself, so there the
+test waits.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeAlias
+
+import pytest
+from redis.asyncio import Redis
+
 from bot.engine import Session
-from bot.store import MemoryStore, person_key
+from bot.store import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
+from bot.store_redis import RedisStore
+from bot.store_sqlite import SCHEMA_VERSION, SQLiteStore
+from redis_server import RedisServer
+
+Store: TypeAlias = MemoryStore | SQLiteStore | RedisStore
+
+#: Short enough to wait for with Redis, long enough that test steps never race it.
+TTL = 1.0
+SECRET = b"test secret"
+NOW = 1_800_000_000.0
+#: Texts as people write them: Uzbek in Latin (with the oʻ modifier letter) and Cyrillic, Tajik.
+UZBEK = Session(
+    "uz_Cyrl",
+    {"sex": "male", "age": "18_65", "izoh": "Oʻzbekiston fuqarosi", "изоҳ": "Ўзбекистон фуқароси", "tj": "Тоҷикӣ"},
+    "decree-821 2025-11-05",
+)
 
 
-def test_key_is_a_keyed_hash_not_the_id() -> None:
-    key = person_key(b"secret", 123456789)
-    assert "123456789" not in key
-    assert key == person_key(b"secret", 123456789)
-    assert key != person_key(b"another secret", 123456789)
-    assert key != person_key(b"secret", 123456780)
+def key(user_id: int = 42) -> str:
+    return person_key(SECRET, user_id)
 
 
-def test_sessions_expire_after_inactivity_and_are_purged() -> None:
-    now = [0.0]
-    store = MemoryStore(ttl=100, clock=lambda: now[0])
-    store.put("a", Session("ru", {"sex": "male"}))
-    store.put("b", Session("tg"))
-    now[0] = 60
-    assert store.get("a") == Session("ru", {"sex": "male"})
-    store.put("a", Session("ru", {"sex": "male"}))  # activity renews it
-    now[0] = 150
-    assert store.get("a") is not None
-    assert store.get("b") is None
-    now[0] = 400
-    assert store.purge() == 1
-    assert len(store) == 0
+def first(session: Session = UZBEK, update_id: int = 1) -> Record:
+    """What a person's first message stores."""
+    return Record(Session(session.lang)).after(session, update_id, NOW)
 
 
-def test_delete_forgets_at_once() -> None:
-    store = MemoryStore(ttl=100)
-    store.put("a", Session("ky"))
-    store.delete("a")
-    store.delete("never-there")
-    assert store.get("a") is None
+async def size(store: Store) -> int:
+    return len(store) if isinstance(store, MemoryStore) else await store.size()
+
+
+@dataclass
+class Backend:
+    """A backend under test, with what the tests need to look behind the interface."""
+
+    name: str
+    connect: Callable[[], Store]
+    #: Let this many seconds pass: a fake clock for memory and SQLite, real time for Redis.
+    advance: Callable[[float], Awaitable[None]]
+    #: Everything the backend has stored, as bytes (not for memory).
+    raw: Callable[[], Awaitable[bytes]] | None = None
+    #: Overwrite the stored record under a key with other text (not for memory).
+    corrupt: Callable[[str, str], Awaitable[None]] | None = None
+    opened: list[Store] = field(default_factory=list)
+
+    def open(self) -> Store:
+        """Another handle on the same storage: another process, or the bot after a restart."""
+        store = self.connect()
+        self.opened.append(store)
+        return store
+
+    @property
+    def store(self) -> Store:
+        return self.opened[0] if self.opened else self.open()
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    now = [NOW]
+
+    def clock() -> float:
+        return now[0]
+
+    async def tick(seconds: float) -> None:
+        now[0] += seconds
+
+    direct: Redis | None = None
+    if request.param == "memory":
+        memory = MemoryStore(TTL, clock=clock)
+        backend = Backend("memory", lambda: memory, tick)
+    elif request.param == "sqlite":
+        path = tmp_path / "sessions.db"
+
+        async def sqlite_raw() -> bytes:
+            return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+        async def sqlite_corrupt(key: str, text: str) -> None:
+            with sqlite3.connect(path) as db:
+                db.execute("UPDATE sessions SET data = ? WHERE key = ?", (text, key))
+            db.close()
+
+        backend = Backend("sqlite", lambda: SQLiteStore(path, TTL, clock=clock), tick, sqlite_raw, sqlite_corrupt)
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        prefix = f"test-{uuid.uuid4().hex}"
+        direct = Redis.from_url(server.url)
+
+        async def redis_raw() -> bytes:
+            stored: list[bytes | str] = []
+            async for name in direct.scan_iter(match=f"{prefix}:*"):
+                stored.append(name)
+                for item in (await direct.hgetall(name)).items():
+                    stored.extend(item)
+            return b"\n".join(part if isinstance(part, bytes) else part.encode() for part in stored)
+
+        async def redis_corrupt(key: str, text: str) -> None:
+            await direct.hset(f"{prefix}:session:{key}", "data", text)
+
+        backend = Backend("redis", lambda: RedisStore(server.url, TTL, prefix), asyncio.sleep, redis_raw, redis_corrupt)
+    yield backend
+    for store in backend.opened:
+        await store.close()
+    if direct is not None:
+        await direct.aclose()
+
+
+both_persistent = pytest.mark.parametrize("backend", ["sqlite", "redis"], indirect=True)
+
+
+# The contract ------------------------------------------------------------------------------
+
+
+def test_the_key_is_a_keyed_hash_not_the_id() -> None:
+    assert "123456789" not in person_key(SECRET, 123456789)
+    assert person_key(SECRET, 123456789) == person_key(SECRET, 123456789)
+    assert person_key(SECRET, 123456789) != person_key(b"another secret", 123456789)
+    assert person_key(SECRET, 123456789) != person_key(SECRET, 123456780)
+
+
+async def test_a_missing_key_is_none(backend: Backend) -> None:
+    assert await backend.store.get(key()) is None
+    assert await size(backend.store) == 0
+
+
+async def test_put_with_expected_zero_creates(backend: Backend) -> None:
+    store = backend.store
+    record = first()
+    await store.put(key(), record, expected=0)
+    assert await store.get(key()) == record
+    assert record.version == 1
+    assert await size(store) == 1
+
+
+async def test_a_stale_write_conflicts_and_leaves_the_record_as_it_was(backend: Backend) -> None:
+    store = backend.store
+    one = first()
+    two = one.after(Session("ru", {"sex": "male"}), 2, NOW)
+    await store.put(key(), one, expected=0)
+    await store.put(key(), two, expected=1)
+    with pytest.raises(Conflict):  # written by someone who read version 1
+        await store.put(key(), one.after(Session("tg"), 3, NOW), expected=1)
+    with pytest.raises(Conflict):  # "no record yet", but there is one
+        await store.put(key(), first(Session("ky")), expected=0)
+    with pytest.raises(Conflict):  # a version of a record that is not there
+        await store.put(key(7), two, expected=1)
+    assert await store.get(key()) == two
+    assert await store.get(key(7)) is None
+
+
+async def test_of_concurrent_writers_exactly_one_wins(backend: Backend) -> None:
+    stores = [backend.open() for _ in range(4)]  # separate connections, as separate processes
+    await stores[0].put(key(), first(), expected=0)
+    for attempt in range(5):
+        current = await stores[attempt % 4].get(key())
+        assert current is not None
+        candidates = [current.after(Session("ru", {"writer": str(i)}), attempt * 10 + i, NOW) for i in range(8)]
+        results = await asyncio.gather(
+            *(stores[i % 4].put(key(), c, expected=current.version) for i, c in enumerate(candidates)),
+            return_exceptions=True,
+        )
+        winners = [c for c, result in zip(candidates, results, strict=True) if result is None]
+        assert len(winners) == 1, results
+        assert all(isinstance(result, Conflict) for result in results if result is not None), results
+        for store in stores:
+            assert await store.get(key()) == winners[0]
+
+
+async def test_records_round_trip(backend: Backend) -> None:
+    store = backend.store
+    record = Record(UZBEK, 7, (1, 2**31 + 5, 7_000_000_000), NOW)
+    await store.put(key(), record, expected=0)
+    got = await store.get(key())
+    assert got == record
+    assert list(got.session.answers.items()) == list(UZBEK.answers.items())  # in the order given
+    assert (got.session.lang, got.session.version) == ("uz_Cyrl", "decree-821 2025-11-05")
+    blank = Record(Session(), 1)
+    await store.put(key(2), blank, expected=0)
+    assert await store.get(key(2)) == blank
+    await store.put(key(), got.after(Session("uz"), None, NOW), expected=7)
+    assert await store.get(key()) == Record(Session("uz"), 8, record.recent)
+
+
+async def test_the_last_update_ids_are_remembered(backend: Backend) -> None:
+    store = backend.store
+    ids = range(1000, 1000 + RECENT_UPDATES + 5)
+    for update_id in ids:
+        current = await store.get(key()) or Record(Session("tg"))
+        assert not current.applied(update_id)
+        await store.put(
+            key(), current.after(Session("tg", {"n": str(update_id)}), update_id, NOW), expected=current.version
+        )
+        stored = await store.get(key())
+        assert stored is not None
+        assert stored.applied(update_id), "a redelivered update is recognised"
+    last = await store.get(key())
+    assert last is not None
+    assert last.recent == tuple(ids[-RECENT_UPDATES:])
+    assert last.version == len(ids)
+    assert not last.applied(ids[4])  # forgotten: only the last RECENT_UPDATES are kept
+    unchanged = last.after(last.session, None, NOW)
+    assert (unchanged.recent, unchanged.version) == (last.recent, last.version + 1)
+
+
+async def test_sessions_expire_after_the_last_write_and_are_purged(backend: Backend) -> None:
+    store = backend.store
+    a, b = first(), first(Session("tg"))
+    await store.put(key(1), a, expected=0)
+    await store.put(key(2), b, expected=0)
+    await backend.advance(0.6 * TTL)
+    renewed = a.after(Session("ru"), 2, NOW)
+    await store.put(key(1), renewed, expected=1)  # activity renews
+    await backend.advance(0.6 * TTL)
+    assert await store.get(key(1)) == renewed
+    assert await store.get(key(2)) is None
+    with pytest.raises(Conflict):  # read before it expired, written after
+        await store.put(key(2), b.after(Session("tg"), 2, NOW), expected=1)
+    assert await store.purge() == (0 if backend.name == "redis" else 1)
+    assert await size(store) == 1
+    await store.put(key(2), first(Session("ky")), expected=0)  # the person starts again
+    assert await store.get(key(2)) == first(Session("ky"))
+    await backend.advance(0.6 * TTL)
+    assert await store.get(key(1)) is None
+    assert await size(store) == 1
+    assert await store.purge() == (0 if backend.name == "redis" else 1)
+
+
+async def test_delete_forgets_at_once(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(1), first(), expected=0)
+    await store.put(key(2), first(), expected=0)
+    await store.delete(key(1))
+    await store.delete(key(3))  # never there
+    assert await store.get(key(1)) is None
+    assert await store.get(key(2)) == first()
+    assert await size(store) == 1
+    await store.put(key(1), first(Session("en")), expected=0)
+    assert await store.get(key(1)) == first(Session("en"))
+
+
+async def test_anonymous_counters(backend: Backend) -> None:
+    store = backend.store
+    assert await store.totals() == []
+    for day, name, label in [
+        ("2026-11-21", "started", "tg"),
+        ("2026-11-21", "finished", "requirement_applies"),
+        ("2026-11-21", "started", "tg"),
+        ("2026-11-20", "started", "uz_Cyrl"),
+        ("2026-11-21", "started", ""),
+    ]:
+        await store.count(day, name, label)
+    await store.count("2026-11-22", "forgotten")
+    assert await store.totals() == [
+        ("2026-11-20", "started", "uz_Cyrl", 1),
+        ("2026-11-21", "finished", "requirement_applies", 1),
+        ("2026-11-21", "started", "", 1),
+        ("2026-11-21", "started", "tg", 2),
+        ("2026-11-22", "forgotten", "", 1),
+    ]
+
+
+@both_persistent
+async def test_data_survives_closing_and_reopening(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(), first(), expected=0)
+    await store.count("2026-11-21", "started", "uz_Cyrl")
+    await store.close()
+    again = backend.open()
+    assert await again.get(key()) == first()
+    assert await again.totals() == [("2026-11-21", "started", "uz_Cyrl", 1)]
+    await again.put(key(), first().after(Session("ru"), 2, NOW), expected=1)
+    assert (await again.get(key())) == Record(Session("ru"), 2, (1, 2))
+
+
+@both_persistent
+async def test_the_stored_bytes_hold_the_key_never_the_user_id(backend: Backend) -> None:
+    assert backend.raw is not None
+    user_id = 7_312_946_805
+    await backend.store.put(person_key(SECRET, user_id), first(), expected=0)
+    await backend.store.count("2026-11-21", "started", "uz_Cyrl")
+    stored = await backend.raw()
+    assert person_key(SECRET, user_id).encode() in stored
+    assert "Ўзбекистон фуқароси".encode() in stored, "the raw read sees the record"
+    assert str(user_id).encode() not in stored
+
+
+@both_persistent
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('{"session": {"lang": "ru", "answers": {', id="cut-short"),
+        pytest.param('{"version": 1, "recent": []}', id="no-session"),
+        pytest.param('{"session": {}, "version": 1, "recent": ["x"]}', id="bad-update-id"),
+        pytest.param('{"session": [], "version": 1}', id="session-not-an-object"),
+    ],
+)
+async def test_a_corrupt_record_is_unavailable_not_a_crash(backend: Backend, text: str) -> None:
+    assert backend.corrupt is not None
+    await backend.store.put(key(), first(), expected=0)
+    await backend.corrupt(key(), text)
+    with pytest.raises(StoreUnavailable) as caught:
+        await backend.store.get(key())
+    assert key() not in str(caught.value)
+    await backend.store.put(key(2), first(), expected=0)  # the rest of the store still works
+    assert await backend.store.get(key(2)) == first()
+
+
+# SQLite --------------------------------------------------------------------------------------
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    db.close()
+    return version
+
+
+async def test_sqlite_a_new_file_gets_the_schema_even_opened_by_several_processes_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "new.db"
+    stores = [SQLiteStore(path, TTL) for _ in range(4)]
+    try:
+        await asyncio.gather(*(store.ping() for store in stores))
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+    assert user_version(path) == SCHEMA_VERSION
+
+
+async def test_sqlite_an_older_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")  # an existing file at version 0
+    db.close()
+    store = SQLiteStore(path, TTL)
+    try:
+        await store.put(key(), first(), expected=0)
+        assert await store.get(key()) == first()
+    finally:
+        await store.close()
+    assert user_version(path) == SCHEMA_VERSION
+
+
+async def test_sqlite_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    store = SQLiteStore(path, TTL)
+    try:
+        with pytest.raises(StoreUnavailable, match="newer"):
+            await store.get(key())
+        with pytest.raises(StoreUnavailable):
+            await store.put(key(), first(), expected=0)
+    finally:
+        await store.close()
+    assert user_version(path) == SCHEMA_VERSION + 1, "left as it was"
+
+
+async def test_sqlite_a_corrupt_file_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a SQLite database\n" * 200)
+    store = SQLiteStore(path, TTL)
+    try:
+        for operation in (store.get(key()), store.put(key(), first(), expected=0), store.ping(), store.totals()):
+            with pytest.raises(StoreUnavailable) as caught:
+                await operation
+            assert key() not in str(caught.value)
+    finally:
+        await store.close()
+
+
+# Redis ---------------------------------------------------------------------------------------
+
+
+async def test_redis_keeps_sessions_with_a_ttl_and_counters_without(redis_server: RedisServer) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisStore(redis_server.url, 60, prefix)
+    globbing = RedisStore(redis_server.url, 60, prefix + "*")  # a prefix with a SCAN pattern character
+    direct = Redis.from_url(redis_server.url)
+    try:
+        await store.put(key(), first(), expected=0)
+        await globbing.put(key(), first(), expected=0)
+        await store.count("2026-11-21", "started", "tg")
+        assert sorted([name async for name in direct.scan_iter(match=f"{prefix}:*")]) == [
+            f"{prefix}:session:{key()}".encode(),
+            f"{prefix}:stats".encode(),
+        ]
+        assert sorted(await direct.hkeys(f"{prefix}:session:{key()}")) == [b"data", b"version"]
+        assert 59_000 < await direct.pttl(f"{prefix}:session:{key()}") <= 60_000
+        assert await direct.ttl(f"{prefix}:stats") == -1, "counters never expire"
+        assert await store.size() == 1
+        assert await store.purge() == 0
+    finally:
+        await store.close()
+        await globbing.close()
+        await direct.aclose()
+
+
+async def test_redis_unreadable_values_are_unavailable_not_a_crash(redis_server: RedisServer) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisStore(redis_server.url, 60, prefix)
+    direct = Redis.from_url(redis_server.url)
+    name = f"{prefix}:session:{key()}"
+    try:
+        for damage in (
+            direct.hset(name, mapping={"version": "1", "data": b"\xff\xfe not utf-8"}),
+            direct.hset(name, mapping={"version": "one", "data": '{"session": {}, "version": 1}'}),
+            direct.set(name, "a string, not a hash"),
+        ):
+            await direct.delete(name)
+            await damage
+            with pytest.raises(StoreUnavailable) as caught:
+                await store.get(key())
+            assert key() not in str(caught.value)
+        with pytest.raises(StoreUnavailable) as caught:
+            await store.put(key(), first(), expected=1)
+        assert key() not in str(caught.value)
+        await direct.hset(f"{prefix}:stats", "no separators", "many")
+        with pytest.raises(StoreUnavailable):
+            await store.totals()
+    finally:
+        await store.close()
+        await direct.aclose()
+
+
+async def test_redis_going_away_is_unavailable_within_seconds_and_it_comes_back() -> None:
+    with RedisServer() as server:
+        store = RedisStore(server.url, 60)
+        try:
+            await store.put(key(), first(), expected=0)
+            server.stop()
+            started = time.monotonic()
+            results = await asyncio.gather(
+                store.get(key()),
+                store.put(key(), first(), expected=1),
+                store.delete(key()),
+                store.ping(),
+                store.count("2026-11-21", "started"),
+                store.totals(),
+                store.size(),
+                return_exceptions=True,
+            )
+            assert time.monotonic() - started < 5
+            assert all(isinstance(result, StoreUnavailable) for result in results), results
+            assert not any(key() in str(result) for result in results)
+            server.start()
+            assert await store.get(key()) == first(), "reconnected, to a Redis that kept its data"
+            second = first().after(Session("ru"), 2, NOW)
+            await store.put(key(), second, expected=1)  # the script is loaded again
+            assert await store.get(key()) == second
+            server.stop(keep_data=False)
+            server.start()
+            assert await store.get(key()) is None, "a Redis that lost its data: the person starts again"
+            await store.put(key(), first(), expected=0)
+        finally:
+            await store.close()
+
+
+async def test_redis_a_short_blip_is_retried() -> None:
+    with RedisServer() as server:
+        store = RedisStore(server.url, 60)
+        try:
+            await store.ping()
+            server.stop()
+            pending = asyncio.ensure_future(store.put(key(), first(), expected=0))
+            await asyncio.sleep(0.15)
+            server.start()
+            await pending
+            assert await store.get(key()) == first()
+        finally:
+            await store.close()
+
+
+async def test_redis_that_stops_answering_times_out() -> None:
+    with RedisServer() as server:
+        store = RedisStore(server.url, 60, timeout=0.2)
+        try:
+            await store.put(key(), first(), expected=0)
+            server.pause()
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable, match="Timeout"):
+                await store.get(key())
+            assert time.monotonic() - started < 4
+            server.resume()
+            assert await store.get(key()) == first()
+        finally:
+            await store.close()

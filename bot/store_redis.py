@@ -1,0 +1,145 @@
+"""Redis session store: several bot processes, on one host or many, sharing sessions.
+
+A session is a hash ``{prefix}:session:{key}`` holding the write version and the record JSON;
+Redis itself forgets it ``ttl`` seconds after the last write, so no purge job is needed. A write
+is one Lua script that compares the stored version and writes, so of two processes writing the
+same person at once exactly one succeeds. Counters are one hash ``{prefix}:stats`` without expiry
+(anonymous aggregates). Every Redis failure becomes StoreUnavailable, after redis-py's own retries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from bot.store import Conflict, Record, StoreUnavailable, decode_record, encode_record
+
+__all__ = ["RedisStore"]
+
+#: KEYS[1] the session; ARGV: expected version, new version, record JSON, ttl in ms.
+#: Returns 1 if written, 0 if the stored version (0: no session) is not the expected one.
+_COMPARE_AND_SET = """
+local stored = redis.call('HGET', KEYS[1], 'version')
+local current = 0
+if stored then
+    current = tonumber(stored)
+    if current == nil then
+        return redis.error_reply('corrupt session version')
+    end
+end
+if current ~= tonumber(ARGV[1]) then
+    return 0
+end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+class RedisStore:
+    """Sessions and anonymous counters in Redis, shared by any number of bot processes.
+
+    ``url`` is a redis:// (or rediss://, unix://) URL; ``timeout`` bounds each socket operation,
+    and a connection error or timeout is retried three times with exponential backoff before the
+    store reports itself unavailable. Connections are re-established on the next use. A write
+    retried after its reply was lost finds its own version and reports Conflict; the caller reads
+    again and sees the update already applied.
+    """
+
+    def __init__(self, url: str, ttl: float, prefix: str = "maslahat", *, timeout: float = 2.0) -> None:
+        self.ttl = ttl
+        self.prefix = prefix
+        self._redis: Redis = Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+        )
+        self._cas = self._redis.register_script(_COMPARE_AND_SET)
+        self._stats = f"{prefix}:stats"
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:session:{key}"
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        """Turn any Redis or socket failure into StoreUnavailable, naming only the kind of failure."""
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {type(exc).__name__}") from exc
+
+    # Sessions -----------------------------------------------------------------------------
+
+    async def get(self, key: str) -> Record | None:
+        async with self._guard():
+            version, data = await self._redis.hmget(self._key(key), ["version", "data"])
+        if version is None and data is None:
+            return None
+        record = decode_record(data or "")
+        if _text(version) != str(record.version):
+            raise StoreUnavailable("a stored session cannot be read (version mismatch)")
+        return record
+
+    async def put(self, key: str, record: Record, *, expected: int) -> None:
+        ttl_ms = max(1, round(self.ttl * 1000))
+        async with self._guard():
+            written: Any = await self._cas(
+                keys=[self._key(key)], args=[expected, record.version, encode_record(record), ttl_ms]
+            )
+        if written != 1:
+            raise Conflict(key)
+
+    async def delete(self, key: str) -> None:
+        async with self._guard():
+            await self._redis.delete(self._key(key))
+
+    async def purge(self) -> int:
+        return 0  # Redis expires sessions by itself
+
+    async def ping(self) -> None:
+        async with self._guard():
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        async with self._guard():
+            await self._redis.aclose()
+
+    async def size(self) -> int:
+        """How many live sessions are stored (for operators and tests; never lists them)."""
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._key("")) + "*"
+        live = 0
+        async with self._guard():
+            async for _ in self._redis.scan_iter(match=pattern, count=1000):
+                live += 1
+        return live
+
+    # Anonymous counters -------------------------------------------------------------------
+
+    async def count(self, day: str, name: str, label: str = "") -> None:
+        async with self._guard():
+            await self._redis.hincrby(self._stats, f"{day}|{name}|{label}", 1)
+
+    async def totals(self) -> list[tuple[str, str, str, int]]:
+        async with self._guard():
+            raw = await self._redis.hgetall(self._stats)
+        try:
+            return sorted((*_split(field), int(value)) for field, value in raw.items())
+        except ValueError as exc:
+            raise StoreUnavailable(f"a stored counter cannot be read ({type(exc).__name__})") from exc
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value or ""
+
+
+def _split(field: bytes | str) -> tuple[str, str, str]:
+    day, name, label = _text(field).split("|", 2)
+    return day, name, label

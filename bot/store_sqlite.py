@@ -1,0 +1,188 @@
+"""SQLite session store: the embedded default. One file, WAL mode, schema versioned and migrated."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.store import Conflict, Record, StoreUnavailable, decode_record, encode_record
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+T = TypeVar("T")
+
+#: Each migration brings the schema from its index to the next version (PRAGMA user_version).
+_MIGRATIONS = (
+    """
+    CREATE TABLE sessions (
+        key TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        expires REAL NOT NULL
+    );
+    CREATE INDEX sessions_expires ON sessions (expires);
+    CREATE TABLE stats (
+        day TEXT NOT NULL,
+        name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, name, label)
+    );
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class SQLiteStore:
+    """Sessions and anonymous counters in one SQLite file, safe for several processes on one host."""
+
+    def __init__(self, path: str | Path, ttl: float, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    # Connection ---------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
+            try:
+                self._refuse_newer(db)  # before WAL mode, which would change a file this code must not touch
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate(db)
+            except BaseException:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+    @staticmethod
+    def _refuse_newer(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema version {version} is newer than this code's {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, SCHEMA_VERSION):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("PRAGMA user_version").fetchone()[0] == number:  # another process may have done it
+                    # One statement at a time: executescript() would commit this transaction first.
+                    for statement in filter(str.strip, _MIGRATIONS[number].split(";")):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number + 1}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in a thread, one at a time; any SQLite failure becomes StoreUnavailable."""
+
+        def guarded() -> T:
+            with self._lock:
+                try:
+                    return work(self._connect())
+                except sqlite3.Error as exc:
+                    self._reset()
+                    raise StoreUnavailable(f"SQLite: {type(exc).__name__}: {exc}") from exc
+                except OSError as exc:
+                    self._reset()
+                    raise StoreUnavailable(f"SQLite file: {exc.strerror}") from exc
+
+        return await asyncio.to_thread(guarded)
+
+    def _reset(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            finally:
+                self._db = None
+
+    # Sessions -----------------------------------------------------------------------------
+
+    async def get(self, key: str) -> Record | None:
+        def work(db: sqlite3.Connection) -> str | None:
+            row = db.execute("SELECT data FROM sessions WHERE key = ? AND expires > ?", (key, self._clock())).fetchone()
+            return row[0] if row else None
+
+        data = await self._run(work)
+        return decode_record(data) if data is not None else None
+
+    async def put(self, key: str, record: Record, *, expected: int) -> None:
+        data = encode_record(record)
+
+        def work(db: sqlite3.Connection) -> int:
+            now = self._clock()
+            if expected == 0:
+                # A new record, or one replacing an expired record.
+                cursor = db.execute(
+                    "INSERT INTO sessions (key, data, version, expires) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET data = excluded.data, version = excluded.version, "
+                    "expires = excluded.expires WHERE sessions.expires <= ?",
+                    (key, data, record.version, now + self.ttl, now),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE sessions SET data = ?, version = ?, expires = ? "
+                    "WHERE key = ? AND version = ? AND expires > ?",
+                    (data, record.version, now + self.ttl, key, expected, now),
+                )
+            return cursor.rowcount
+
+        if await self._run(work) != 1:
+            raise Conflict(key)
+
+    async def delete(self, key: str) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM sessions WHERE key = ?", (key,)))
+
+    async def purge(self) -> int:
+        return await self._run(
+            lambda db: db.execute("DELETE FROM sessions WHERE expires <= ?", (self._clock(),)).rowcount
+        )
+
+    async def ping(self) -> None:
+        await self._run(lambda db: db.execute("SELECT count(*) FROM sessions").fetchone())
+
+    async def close(self) -> None:
+        def work() -> None:
+            with self._lock:
+                self._reset()
+
+        await asyncio.to_thread(work)
+
+    # Anonymous counters -------------------------------------------------------------------
+
+    async def count(self, day: str, name: str, label: str = "") -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO stats (day, name, label, count) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (day, name, label) DO UPDATE SET count = count + 1",
+                (day, name, label),
+            )
+        )
+
+    async def totals(self) -> list[tuple[str, str, str, int]]:
+        rows: list[Any] = await self._run(
+            lambda db: db.execute("SELECT day, name, label, count FROM stats ORDER BY day, name, label").fetchall()
+        )
+        return [(str(d), str(n), str(lb), int(c)) for d, n, lb, c in rows]
+
+    async def size(self) -> int:
+        """How many live sessions are stored (for operators and tests; never lists them)."""
+        return int(
+            await self._run(
+                lambda db: db.execute("SELECT count(*) FROM sessions WHERE expires > ?", (self._clock(),)).fetchone()[0]
+            )
+        )
