@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -25,7 +26,8 @@ from bot.loader import TableError, load_table
 from bot.logs import configure_logging
 from bot.present import outcome_view, question_view
 from bot.settings import ConfigError, Settings, read_environment, settings_from
-from bot.store import MemoryStore
+from bot.storage import DEFAULT_STORAGE_URL, open_store, storage_problem
+from bot.store import StoreUnavailable
 from bot.table import Table
 from bot.telegram_bot import Runtime, build_application
 
@@ -90,6 +92,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _cmd_chat(args)
     settings = settings_from(
         env,
+        secret_file_default=Path("state/session.key"),
         api_base_url=args.api_base_url,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
@@ -97,12 +100,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         port=args.port,
     )
     configure_logging(env.get("LOG_LEVEL", "INFO"), secrets=[settings.token, settings.webhook_secret or ""])
-    runtime = Runtime(
-        Engine(_load(args.rules)),
-        Catalogs.load(args.locales),
-        MemoryStore(ttl=settings.retention_days * 86400),
-        settings,
-    )
+    store = open_store(settings.storage_url, settings.retention_days * 86400)
+    runtime = Runtime(Engine(_load(args.rules)), Catalogs.load(args.locales), store, settings)
     application = build_application(runtime)
     try:
         _serve(application, settings)
@@ -111,6 +110,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
         message = str(exc).replace(settings.token, "«token»")
         print(f"maslahat: Telegram refused to start the bot ({type(exc).__name__}): {message}", file=sys.stderr)
         return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    """Anonymous statistics: conversations started and finished per day, language, outcome, verdict."""
+    env = read_environment()
+    url = env.get("STORAGE_URL") or DEFAULT_STORAGE_URL
+    problem = storage_problem(url)
+    if problem:
+        raise ConfigError([problem])
+
+    async def read() -> list[tuple[str, str, str, int]]:
+        store = open_store(url, 86400)
+        try:
+            return await store.totals()
+        finally:
+            await store.close()
+
+    try:
+        totals = asyncio.run(read())
+    except StoreUnavailable as exc:
+        print(f"maslahat: the store cannot be read: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if args.json:
+        print(json.dumps([{"day": d, "name": n, "label": lb, "count": c} for d, n, lb, c in totals], indent=2))
+        return EXIT_OK
+    if not totals:
+        print("no statistics yet")
+        return EXIT_OK
+    print(f"{'day':<12}{'counter':<10}{'label':<32}{'count':>7}")
+    for day, name, label, count in totals:
+        print(f"{day:<12}{name:<10}{label:<32}{count:>7}")
     return EXIT_OK
 
 
@@ -228,6 +259,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--api-base-url", help="another Bot API server ($BOT_API_BASE_URL)")
     run.add_argument("--lang", default=SOURCE_LANGUAGE, help="language of the terminal conversation without a token")
     run.set_defaults(run=_cmd_run, token=None)
+
+    stats = commands.add_parser("stats", help="anonymous statistics: conversations per day, language, outcome")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(run=_cmd_stats)
 
     add_i18n_commands(commands)
     return parser

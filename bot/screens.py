@@ -308,6 +308,7 @@ STALE_BUTTON = N_("That button is from an earlier question. Here is the current 
 INVALID_BUTTON = N_("That button does not work. Here is the current question.")
 # Translators: {link} is a link to the bot's private chat.
 PRIVATE_ONLY = N_("I only talk in a private chat, so your answers stay private: {link}")
+STORE_UNAVAILABLE = N_("I cannot reach my memory right now. Please try again in a minute.")
 SOMETHING_WRONG = N_("Something went wrong. Please try again, or send /restart.")
 UNKNOWN_COMMAND = N_("I don't know this command. Send /help to see what I can do.")
 FORGOTTEN = N_("Everything stored about you has been deleted. Send /start to begin again.")

@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.storage import DEFAULT_STORAGE_URL, storage_problem
+
 __all__ = ["DEFAULT_API", "ConfigError", "Settings", "read_environment"]
 
 DEFAULT_API = "https://api.telegram.org"
@@ -36,6 +38,7 @@ class Settings:
     port: int = 8443
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     retention_days: int = 7
+    storage_url: str = DEFAULT_STORAGE_URL
 
     @property
     def webhook_path(self) -> str:
@@ -57,7 +60,9 @@ def _url(value: str, name: str, problems: list[str], *, https: bool) -> None:
         problems.append(f"{name} must be a full {'https' if https else 'http(s)'} URL, not {value!r}")
 
 
-def settings_from(env: Mapping[str, str], **overrides: str | int | None) -> Settings:
+def settings_from(
+    env: Mapping[str, str], *, secret_file_default: Path | None = None, **overrides: str | int | None
+) -> Settings:
     """Build settings from environment values and command-line overrides (which win).
 
     Raises:
@@ -98,7 +103,17 @@ def settings_from(env: Mapping[str, str], **overrides: str | int | None) -> Sett
     retention_text = env.get("RETENTION_DAYS", "7")
     if not retention_text.isdigit() or int(retention_text) < 1:
         problems.append(f"RETENTION_DAYS must be a whole number of days, at least 1, not {retention_text!r}")
-    session_secret = env.get("SESSION_SECRET")
+    storage_url = env.get("STORAGE_URL") or DEFAULT_STORAGE_URL
+    storage = storage_problem(storage_url)
+    if storage:
+        problems.append(storage)
+    session_secret: bytes | None = env["SESSION_SECRET"].encode() if env.get("SESSION_SECRET") else None
+    secret_file = env.get("SESSION_SECRET_FILE") or (str(secret_file_default) if secret_file_default else None)
+    if session_secret is None and secret_file:
+        try:
+            session_secret = _read_or_create_secret(Path(secret_file))
+        except OSError as exc:
+            problems.append(f"SESSION_SECRET_FILE {secret_file}: {exc.strerror}")
     if problems:
         raise ConfigError(problems)
     assert token is not None
@@ -109,9 +124,24 @@ def settings_from(env: Mapping[str, str], **overrides: str | int | None) -> Sett
         webhook_secret=webhook_secret,
         listen=pick("listen", "LISTEN") or "127.0.0.1",
         port=int(port_text),
-        session_secret=session_secret.encode() if session_secret else secrets.token_bytes(32),
+        session_secret=session_secret or secrets.token_bytes(32),
         retention_days=int(retention_text),
+        storage_url=storage_url,
     )
+
+
+def _read_or_create_secret(path: Path) -> bytes:
+    """The session-hashing secret kept in ``path``, created (readable by the owner only) if missing.
+
+    It must outlive restarts, or stored sessions could no longer be found; it is kept apart from
+    the session store, so a copy of the store alone cannot be matched against user ids.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="utf-8").strip().encode()
 
 
 __all__ += ["settings_from"]

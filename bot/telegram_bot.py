@@ -1,9 +1,10 @@
 """The Telegram adapter: python-telegram-bot handlers around the engine, thin and stateless.
 
-The engine's :class:`~bot.engine.Session` is the only conversation state; it lives in a
-:class:`~bot.store.SessionStore` under a keyed hash of the user id. Handlers load it, apply
-one move, save it and show the result. Nothing here logs a user id, a name, an answer,
-message text or the token.
+The engine's :class:`~bot.engine.Session` is the only conversation state. Each update is applied
+as a small transaction: read the person's record (under a keyed hash of the user id), skip the
+update if it was already applied, decide the move (:mod:`bot.moves`, pure), save it with
+compare-and-set — deciding again if another process wrote first — and only then talk to
+Telegram. Nothing here logs a user id, a name, an answer, message text or the token.
 """
 
 from __future__ import annotations
@@ -11,22 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html import escape
-from typing import Any, TypeVar
+from typing import Any, Protocol
 from urllib.parse import quote
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -40,26 +37,35 @@ from telegram.ext import (
 )
 
 from bot import screens
-from bot.callbacks import INVALID, decode, version_tag
+from bot.callbacks import decode, version_tag
 from bot.catalogs import Catalogs
-from bot.engine import Decision, Engine, EngineError, Question, Session
+from bot.engine import Decision, Engine, Question, Session
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, language_for
+from bot.moves import Plan, Show, plan_command, plan_press, plan_start, plan_text
 from bot.present import outcome_view
 from bot.screens import Screen
 from bot.settings import Settings
-from bot.store import SessionStore, person_key
+from bot.store import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
+from bot.telegram_send import edit, retrying, send
 
-__all__ = ["Runtime", "build_application", "handled_updates"]
+__all__ = ["Runtime", "build_application", "handled_updates", "purge_expired", "register_menus"]
 
-# Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which _retrying
+# Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which retrying()
 # already handles; without it, every flood-limit error also raises a deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 PRIVATE = filters.ChatType.PRIVATE
 #: Telegram's menu languages; Uzbek Cyrillic readers get the Uzbek (Latin) menu.
 MENU_LANGUAGES = ("ru", "uz", "tg", "ky", "en")
+#: Commands that show something without needing the person's session.
+READ_ONLY_COMMANDS = frozenset({"help", "about", "privacy"})
+#: How often a transaction is decided again when other writers keep winning.
+ATTEMPTS = 5
+
+
+class Store(SessionStore, StatsStore, Protocol):
+    """A backend that keeps both sessions and anonymous counters."""
 
 
 @dataclass
@@ -68,7 +74,7 @@ class Runtime:
 
     engine: Engine
     catalogs: Catalogs
-    store: SessionStore
+    store: Store
     settings: Settings
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -91,76 +97,67 @@ def handled_updates(application: Application[Any, Any, Any, Any, Any, Any]) -> i
     return runtime.metrics["updates_handled"]
 
 
-# Talking to Telegram ------------------------------------------------------------------------
+# Transactions -------------------------------------------------------------------------------
 
 
-async def _retrying(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
-    """Retry a Bot API call on network trouble and flood limits; never on a bad request."""
-    for attempt in range(attempts):
+@dataclass(frozen=True)
+class _Applied:
+    """A plan that was saved (or needed no saving), with the session it started from."""
+
+    plan: Plan
+    before: Session
+
+
+async def _transact(rt: Runtime, update: Update, decide: Callable[[Session, bool], Plan]) -> _Applied | None:
+    """Apply one update to the person's record exactly once; None if it was applied before.
+
+    Raises:
+        StoreUnavailable: the store cannot be used, or other writers kept winning.
+    """
+    user = update.effective_user
+    assert user is not None
+    key = person_key(rt.settings.session_secret, user.id)
+    for _ in range(ATTEMPTS):
+        record = await rt.store.get(key)
+        if record is not None and record.applied(update.update_id):
+            rt.metrics["updates_duplicate"] += 1
+            return None
+        if record is None:
+            record = Record(rt.engine.new_session(language_for(user.language_code)))
+        session = record.session
+        if session.version != rt.engine.table.version_tag:
+            session = rt.engine.replay(session)  # saved under an older rule table
+        plan = decide(session, record.version == 0)
+        if plan.forget:
+            await rt.store.delete(key)
+            return _Applied(plan, session)
+        if not plan.save:
+            return _Applied(plan, session)
         try:
-            return await call()
-        except RetryAfter as exc:
-            if attempt == attempts - 1:
-                raise
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-            log.warning("Telegram asked to slow down; retrying in %.1f s", delay)
-            await asyncio.sleep(delay)
-        except BadRequest:
-            raise
-        except NetworkError as exc:
-            if attempt == attempts - 1:
-                raise
-            log.warning("Telegram call failed (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(0.2 * 2**attempt)
-    raise AssertionError("unreachable")
+            await rt.store.put(key, record.after(plan.session, update.update_id, time.time()), expected=record.version)
+        except Conflict:
+            rt.metrics["store_conflicts"] += 1
+            continue
+        await _count_progress(rt, session, plan.session)
+        return _Applied(plan, session)
+    raise StoreUnavailable("other writers kept changing this record")
 
 
-def _markup(screen: Screen) -> InlineKeyboardMarkup | None:
-    if not screen.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.label, callback_data=b.data)
-                for b in row
-            ]
-            for row in screen.buttons
-        ]
-    )
+async def _count_progress(rt: Runtime, before: Session, after: Session) -> None:
+    """Anonymous statistics: conversations started and finished, per language, outcome, verdict."""
+    day = datetime.now(UTC).date().isoformat()
+    if before.answers and not after.answers:
+        return
+    if not before.answers and after.answers:
+        await rt.store.count(day, "started", after.lang)
+    step = rt.engine.step(after)
+    if isinstance(step, Decision) and not isinstance(rt.engine.step(before), Decision):
+        await rt.store.count(day, "finished", after.lang)
+        await rt.store.count(day, "outcome", step.outcome.id)
+        await rt.store.count(day, "verdict", step.outcome.verdict)
 
 
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen) -> Message:
-    return await _retrying(
-        lambda: context.bot.send_message(
-            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=_markup(screen), disable_web_page_preview=True
-        )
-    )
-
-
-async def _edit(context: ContextTypes.DEFAULT_TYPE, message: Message, screen: Screen) -> None:
-    """Show ``screen`` in place of ``message``; send it anew if the message cannot be edited."""
-    try:
-        await _retrying(
-            lambda: context.bot.edit_message_text(
-                screen.text,
-                chat_id=message.chat_id,
-                message_id=message.message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(screen),
-                disable_web_page_preview=True,
-            )
-        )
-    except BadRequest as exc:
-        text = str(exc).lower()
-        if "not modified" in text:
-            return
-        log.info("message could not be edited (%s); sending it anew", type(exc).__name__)
-        await _send(context, message.chat_id, screen)
-
-
-# Showing the conversation -------------------------------------------------------------------
+# Showing ------------------------------------------------------------------------------------
 
 
 def _share_url(context: ContextTypes.DEFAULT_TYPE, t: Translator) -> str:
@@ -178,102 +175,128 @@ def _screens_for(context: ContextTypes.DEFAULT_TYPE, rt: Runtime, session: Sessi
     return screens.outcome_screens(view, t, rt.version, _share_url(context, t))
 
 
-async def _show(context: ContextTypes.DEFAULT_TYPE, chat_id: int, rt: Runtime, session: Session) -> None:
-    for screen in _screens_for(context, rt, session):
-        await _send(context, chat_id, screen)
+def _text(message: str) -> Screen:
+    return Screen(escape(message))
 
 
-async def _show_in_place(context: ContextTypes.DEFAULT_TYPE, message: Message, rt: Runtime, session: Session) -> None:
-    """Edit the pressed message into the current question; an outcome gets new messages."""
-    step = rt.engine.step(session)
-    if isinstance(step, Question):
-        await _edit(context, message, _screens_for(context, rt, session)[0])
-        return
-    await _edit(context, message, screens.answers_screen(rt.engine.table, session, rt.t(session.lang)))
-    await _show(context, message.chat_id, rt, session)
-
-
-# Sessions -----------------------------------------------------------------------------------
-
-
-def _load(rt: Runtime, update: Update) -> tuple[str, Session, bool]:
-    """The person's key, session (resumed under the current table) and whether it is new."""
-    user = update.effective_user
-    assert user is not None
-    key = person_key(rt.settings.session_secret, user.id)
-    stored = rt.store.get(key)
-    if stored is None:
-        return key, rt.engine.new_session(language_for(user.language_code)), True
-    if stored.version != rt.engine.table.version_tag:
-        stored = rt.engine.replay(stored)
-    return key, stored, False
+async def _show(
+    context: ContextTypes.DEFAULT_TYPE, rt: Runtime, chat_id: int, applied: _Applied, message: Message | None = None
+) -> None:
+    """Show what the plan says: in place of the pressed ``message`` where it says so."""
+    plan, session = applied.plan, applied.plan.session
+    t = rt.t(session.lang)
+    show = plan.show
+    if message is None:
+        show = {Show.IN_PLACE: Show.CURRENT, Show.MENU_IN_PLACE: Show.MENU, Show.WELCOME_IN_PLACE: Show.WELCOME}.get(
+            show, show
+        )
+    if show is Show.CURRENT:
+        for screen in _screens_for(context, rt, session):
+            await send(context, chat_id, screen)
+    elif show is Show.IN_PLACE:
+        assert message is not None
+        if isinstance(rt.engine.step(session), Question):
+            await edit(context, message, _screens_for(context, rt, session)[0])
+        else:
+            await edit(context, message, screens.answers_screen(rt.engine.table, session, t))
+            for screen in _screens_for(context, rt, session):
+                await send(context, chat_id, screen)
+    elif show in {Show.WELCOME, Show.WELCOME_IN_PLACE}:
+        screen = screens.welcome_screen(t, rt.version)
+        await (
+            edit(context, message, screen)
+            if show is Show.WELCOME_IN_PLACE and message
+            else send(context, chat_id, screen)
+        )
+    elif show in {Show.MENU, Show.MENU_IN_PLACE}:
+        screen = screens.language_screen(t, rt.version)
+        await (
+            edit(context, message, screen) if show is Show.MENU_IN_PLACE and message else send(context, chat_id, screen)
+        )
+    elif show is Show.HELP:
+        await send(context, chat_id, screens.help_screen(t))
+    elif show is Show.ABOUT:
+        await send(context, chat_id, screens.about_screen(rt.engine.table, t))
+    elif show is Show.PRIVACY:
+        await send(context, chat_id, screens.privacy_screen(t, rt.settings.retention_days))
+    elif show is Show.FORGOTTEN:
+        await send(context, chat_id, _text(t.gettext(screens.FORGOTTEN)))
 
 
 # Handlers -----------------------------------------------------------------------------------
 
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
+
+def _store_unavailable(rt: Runtime, exc: StoreUnavailable) -> None:
+    rt.metrics["store_unavailable"] += 1
+    log.warning("session store unavailable: %s", exc)
+
+
+def _guarded(handler: Handler) -> Handler:
+    """If the store is unavailable, say so in the person's language; the update can be retried."""
+
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await handler(update, context)
+        except StoreUnavailable as exc:
+            rt = _runtime(context)
+            _store_unavailable(rt, exc)
+            user = update.effective_user
+            notice = rt.t(language_for(user.language_code if user else None)).gettext(screens.STORE_UNAVAILABLE)
+            if update.effective_chat is not None:
+                await send(context, update.effective_chat.id, _text(notice))
+
+    return wrapper
+
+
+@_guarded
 async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = _runtime(context)
-    key, session, _ = _load(rt, update)
     payload = context.args[0] if context.args else ""
-    lang = next((code for code in LANGUAGES if code.lower() == payload.lower()), session.lang)
-    session = rt.engine.restart(session.in_language(lang))
-    rt.store.put(key, session)
-    rt.metrics["conversations_started"] += 1
-    assert update.effective_chat is not None
-    await _send(context, update.effective_chat.id, screens.welcome_screen(rt.t(lang), rt.version))
+    applied = await _transact(rt, update, lambda session, _new: plan_start(rt.engine, session, payload))
+    if applied is not None and update.effective_chat is not None:
+        await _show(context, rt, update.effective_chat.id, applied)
 
 
+@_guarded
 async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/back, /restart, /language, /help, /about, /privacy, /forget."""
     rt = _runtime(context)
     assert update.effective_message is not None
-    assert update.effective_chat is not None
     command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
-    key, session, new = _load(rt, update)
-    t = rt.t(session.lang)
-    chat_id = update.effective_chat.id
-    if command == "forget":
-        rt.store.delete(key)
-        await _send(context, chat_id, Screen(escape(t.gettext(screens.FORGOTTEN))))
-        return
-    if command == "help":
-        await _send(context, chat_id, screens.help_screen(t))
-    elif command == "about":
-        await _send(context, chat_id, screens.about_screen(rt.engine.table, t))
-    elif command == "privacy":
-        await _send(context, chat_id, screens.privacy_screen(t, rt.settings.retention_days))
-    elif command == "language":
-        await _send(context, chat_id, screens.language_screen(t, rt.version))
-    elif command in {"back", "restart"}:
-        session = rt.engine.back(session) if command == "back" else rt.engine.restart(session)
-        await _show(context, chat_id, rt, session)
-    if not new or command in {"back", "restart", "language"}:
-        rt.store.put(key, session)
+    try:
+        applied = await _transact(rt, update, lambda session, new: plan_command(rt.engine, session, command, new=new))
+    except StoreUnavailable as exc:
+        if command not in READ_ONLY_COMMANDS:
+            raise
+        # Help, about and privacy need no memory: show them in the Telegram app's language.
+        _store_unavailable(rt, exc)
+        user = update.effective_user
+        session = rt.engine.new_session(language_for(user.language_code if user else None))
+        applied = _Applied(plan_command(rt.engine, session, command, new=True), session)
+    if applied is not None and update.effective_chat is not None:
+        await _show(context, rt, update.effective_chat.id, applied)
 
 
 async def _on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = _runtime(context)
-    _, session, _ = _load(rt, update)
+    user = update.effective_user
     assert update.effective_chat is not None
-    await _send(context, update.effective_chat.id, Screen(escape(rt.t(session.lang).gettext(screens.UNKNOWN_COMMAND))))
+    t = rt.t(language_for(user.language_code if user else None))
+    await send(context, update.effective_chat.id, _text(t.gettext(screens.UNKNOWN_COMMAND)))
 
 
+@_guarded
 async def _on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text, stickers, photos, voice… where a button is expected: a hint and the current screen."""
     rt = _runtime(context)
-    key, session, new = _load(rt, update)
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    t = rt.t(session.lang)
-    if new:
-        rt.store.put(key, session)
-        await _send(context, chat_id, screens.welcome_screen(t, rt.version))
-        return
-    at_outcome = isinstance(rt.engine.step(session), Decision)
-    await _send(context, chat_id, Screen(escape(t.gettext(screens.AT_OUTCOME if at_outcome else screens.FREE_TEXT))))
-    if not at_outcome:
-        await _show(context, chat_id, rt, session)
+    applied = await _transact(rt, update, lambda session, new: plan_text(rt.engine, session, new=new))
+    if applied is not None and update.effective_chat is not None:
+        if applied.plan.notice:
+            t = rt.t(applied.plan.session.lang)
+            await send(context, update.effective_chat.id, _text(t.gettext(applied.plan.notice)))
+        await _show(context, rt, update.effective_chat.id, applied)
 
 
 async def _on_not_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -283,100 +306,60 @@ async def _on_not_private(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert chat is not None
     user = update.effective_user
     t = rt.t(language_for(user.language_code if user else None))
-    link = f"https://t.me/{context.bot.username}"
-    if update.callback_query:
-        await update.callback_query.answer(t.gettext(screens.PRIVATE_ONLY).format(link=link))
-        return
-    if chat.type == ChatType.CHANNEL:
-        return  # a bot cannot usefully reply in a channel it was added to; nothing is stored
-    await _send(context, chat.id, Screen(escape(t.gettext(screens.PRIVATE_ONLY).format(link=link))))
+    notice = t.gettext(screens.PRIVATE_ONLY).format(link=f"https://t.me/{context.bot.username}")
+    if update.callback_query is not None:
+        await retrying(lambda: update.callback_query.answer(notice))  # type: ignore[union-attr]
+    elif chat.type != ChatType.CHANNEL:  # a bot cannot usefully reply in a channel; nothing is stored
+        await send(context, chat.id, _text(notice))
 
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every button press; the callback query is always answered, exactly once."""
     query = update.callback_query
     assert query is not None
-    rt = _runtime(context)
     if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
         await _on_not_private(update, context)
         return
-    notice = ""
-    try:
-        notice = await _press(update, context, rt)
-    finally:
-        await _retrying(lambda: query.answer(notice or None))
-
-
-async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime) -> str:
-    """Apply one button press; return the notice to show, if any."""
-    query = update.callback_query
-    assert query is not None
+    rt = _runtime(context)
     message = query.message if isinstance(query.message, Message) else None
-    key, session, _ = _load(rt, update)
-    t = rt.t(session.lang)
     pressed = decode(query.data)
-    chat_id = message.chat_id if message else (update.effective_chat.id if update.effective_chat else None)
-    if chat_id is None:
-        return ""
-    if pressed is INVALID:
+    if pressed.kind == "invalid":
         log.info("rejected a malformed button")
         rt.metrics["buttons_rejected"] += 1
-        rt.store.put(key, session)
-        await _show(context, chat_id, rt, session)
-        return t.gettext(screens.INVALID_BUTTON)
-    # Start over and the language buttons work whatever table version they were made under.
-    if pressed.version != rt.version and pressed.kind in {"a", "b"}:
-        rt.metrics["buttons_stale"] += 1
-        rt.store.put(key, session)
-        await _show(context, chat_id, rt, session)
-        return t.gettext(screens.STALE_BUTTON)
-    at_outcome = isinstance(rt.engine.step(session), Decision)
-    if pressed.kind == "a":
-        fact_id, option_id = pressed.args
-        try:
-            session = rt.engine.answer(session, fact_id, option_id)
-        except EngineError:
+    notice = ""
+    duplicate = False
+    try:
+        applied = await _transact(
+            rt,
+            update,
+            lambda session, _new: plan_press(rt.engine, session, pressed, rt.version, on_welcome=_is_welcome(message)),
+        )
+        if applied is None:
+            duplicate = True  # this press was handled and answered already
+            return
+        notice = rt.t(applied.plan.session.lang).gettext(applied.plan.notice) if applied.plan.notice else ""
+        if applied.plan.notice == screens.STALE_BUTTON:
             rt.metrics["buttons_stale"] += 1
-            await _show(context, chat_id, rt, session)
-            return t.gettext(screens.STALE_BUTTON)
-        rt.store.put(key, session)
-        if isinstance(rt.engine.step(session), Decision):
-            rt.metrics["conversations_finished"] += 1
-        if message:
-            await _show_in_place(context, message, rt, session)
-        else:
-            await _show(context, chat_id, rt, session)
-        return ""
-    if pressed.kind in {"b", "r", "s"}:
-        session = rt.engine.back(session) if pressed.kind == "b" else rt.engine.restart(session)
-    elif pressed.kind == "l":
-        session = session.in_language(pressed.args[0]) if pressed.args[0] in LANGUAGES else session
-    rt.store.put(key, session)
-    if pressed.kind == "m":
-        screen = screens.language_screen(rt.t(session.lang), rt.version)
-        if message and not at_outcome:
-            await _edit(context, message, screen)
-        else:
-            await _send(context, chat_id, screen)
-        return ""
-    if pressed.kind == "l" and message and not session.answers and _is_welcome(message):
-        await _edit(context, message, screens.welcome_screen(rt.t(session.lang), rt.version))
-        return ""
-    if message and not at_outcome:
-        await _show_in_place(context, message, rt, session)
-    else:
-        await _show(context, chat_id, rt, session)
-    return ""
+        chat_id = message.chat_id if message else (update.effective_chat.id if update.effective_chat else None)
+        if chat_id is not None:
+            # After a notice (stale or broken button) the current screen comes as a new message.
+            await _show(context, rt, chat_id, applied, None if notice else message)
+    except StoreUnavailable as exc:
+        _store_unavailable(rt, exc)
+        user = update.effective_user
+        notice = rt.t(language_for(user.language_code if user else None)).gettext(screens.STORE_UNAVAILABLE)
+    finally:
+        if not duplicate:
+            await retrying(lambda: query.answer(notice or None))
 
 
-def _is_welcome(message: Message) -> bool:
+def _is_welcome(message: Message | None) -> bool:
     """Whether the pressed message is the welcome (it alone has a Start button)."""
-    markup = message.reply_markup
-    if markup is None:
+    if message is None or message.reply_markup is None:
         return False
     return any(
         isinstance(b.callback_data, str) and b.callback_data.startswith("s:")
-        for row in markup.inline_keyboard
+        for row in message.reply_markup.inline_keyboard
         for b in row
     )
 
@@ -403,8 +386,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     t = rt.t(language_for(user.language_code if user else None))
     try:
-        await _send(context, update.effective_chat.id, Screen(escape(t.gettext(screens.SOMETHING_WRONG))))
-    except (TelegramError, Forbidden) as exc:
+        await send(context, update.effective_chat.id, _text(t.gettext(screens.SOMETHING_WRONG)))
+    except TelegramError as exc:
         log.warning("could not tell the person about the error: %s", type(exc).__name__)
 
 
@@ -428,7 +411,7 @@ async def register_menus(application: Application[Any, Any, Any, Any, Any, Any])
         }
         for what, call in calls.items():
             try:
-                await _retrying(call)
+                await retrying(call)
             except TelegramError as exc:
                 log.warning(
                     "could not register the %s for language %s: %s", what, code or "default", type(exc).__name__
@@ -439,7 +422,11 @@ async def purge_expired(runtime: Runtime, every: float = 3600) -> None:
     """Forget expired sessions every ``every`` seconds, so none outlives its retention."""
     while True:
         await asyncio.sleep(every)
-        removed = runtime.store.purge()
+        try:
+            removed = await runtime.store.purge()
+        except StoreUnavailable as exc:
+            log.warning("could not purge expired sessions: %s", exc)
+            continue
         if removed:
             log.info("forgot %d expired session(s)", removed)
 
@@ -454,6 +441,8 @@ async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     task = application.bot_data.pop("purge_task", None)
     if task is not None:
         task.cancel()
+    rt: Runtime = application.bot_data["runtime"]
+    await rt.store.close()
 
 
 def build_application(

@@ -20,7 +20,7 @@ from bot.engine import Engine
 from bot.i18n import LANGUAGES, Translator
 from bot.loader import load_table
 from bot.settings import Settings
-from bot.store import MemoryStore
+from bot.store import MemoryStore, person_key
 from bot.telegram_bot import Runtime, build_application, handled_updates, register_menus
 from conftest import ROOT, RULES, TAJIK
 from fakebotapi import FakeBotApi
@@ -225,7 +225,7 @@ async def test_anything_but_a_button_gets_a_hint_and_the_question_again(bot: Har
     await user.send("/start")
     await user.click(t("tg").gettext(screens.START))
     await user.click(t("tg").gettext("A man"))
-    before = dict(bot.runtime.store.get(_key(bot, user)).answers)  # type: ignore[union-attr]
+    before = await answers_of(bot, user)
     sent = {
         "text": lambda: user.send("man 30 let"),
         "sticker": user.send_sticker,
@@ -239,13 +239,18 @@ async def test_anything_but_a_button_gets_a_hint_and_the_question_again(bot: Har
     hint, question = user.messages[-2:]
     assert hint.text == t("tg").gettext(screens.FREE_TEXT)
     assert t("tg").gettext("How old are you?") in (question.text or "")
-    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == before  # type: ignore[union-attr]
+    assert await answers_of(bot, user) == before
 
 
 def _key(bot: Harness, user: TelegramUser) -> str:
-    from bot.store import person_key
-
     return person_key(bot.runtime.settings.session_secret, user.user.id)
+
+
+async def answers_of(bot: Harness, user: TelegramUser) -> dict[str, str]:
+    """The answers stored for this person."""
+    record = await bot.runtime.store.get(_key(bot, user))
+    assert record is not None
+    return dict(record.session.answers)
 
 
 async def test_a_button_from_an_old_message_gets_a_notice_and_changes_nothing(bot: Harness) -> None:
@@ -260,7 +265,7 @@ async def test_a_button_from_an_old_message_gets_a_notice_and_changes_nothing(bo
     assert answer_ is not None
     assert answer_.get("text") == screens.STALE_BUTTON
     assert "How old are you?" in (user.last_message().text or "")
-    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == {"sex": "male"}  # type: ignore[union-attr]
+    assert await answers_of(bot, user) == {"sex": "male"}
 
 
 async def test_a_button_from_an_older_rule_table_gets_a_notice(bot: Harness) -> None:
@@ -286,7 +291,7 @@ async def test_forged_buttons_are_rejected_answered_and_change_nothing(
     with caplog.at_level(logging.INFO):
         await user.click_data(data)
     assert user.last_callback_answer()["text"] == screens.INVALID_BUTTON  # type: ignore[index]
-    assert dict(bot.runtime.store.get(_key(bot, user)).answers) == {"sex": "male"}  # type: ignore[union-attr]
+    assert await answers_of(bot, user) == {"sex": "male"}
     assert "rejected a malformed button" in caplog.text
     if data:
         assert data not in caplog.text

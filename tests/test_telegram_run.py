@@ -6,8 +6,10 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bot import screens
 from bot.telegram_bot import build_application, handled_updates, register_menus
@@ -52,11 +54,18 @@ async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 2
         await asyncio.sleep(0.05)
 
 
-async def _run_process(api: FakeBotApi, *args: str) -> asyncio.subprocess.Process:
+async def _run_process(api: FakeBotApi, *args: str, state: Path | None = None) -> asyncio.subprocess.Process:
+    state = state or Path(tempfile.mkdtemp(prefix="maslahat-state-"))
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_"))
+        },
         "BOT_TOKEN": api.token,
         "LOG_LEVEL": "DEBUG",
+        "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
+        "SESSION_SECRET_FILE": str(state / "session.key"),
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,

@@ -1,0 +1,102 @@
+"""What each button press or command does to a session, and what to show: pure, no Telegram.
+
+A :class:`Plan` is decided from the stored session alone, so it can be saved with
+compare-and-set before anything is shown, and decided again if another process wrote first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot import screens
+from bot.callbacks import INVALID, Callback
+from bot.engine import Decision, Engine, EngineError, Session
+from bot.i18n import LANGUAGES
+
+__all__ = ["Plan", "Show", "plan_command", "plan_press", "plan_start", "plan_text"]
+
+
+class Show(Enum):
+    """What the person sees after the move."""
+
+    NOTHING = "nothing"
+    CURRENT = "current"  # the current question or the outcome, as new messages
+    IN_PLACE = "in place"  # the pressed message becomes the current question (an outcome: new messages)
+    WELCOME = "welcome"
+    WELCOME_IN_PLACE = "welcome in place"
+    MENU = "menu"  # the language picker, as a new message
+    MENU_IN_PLACE = "menu in place"
+    HELP = "help"
+    ABOUT = "about"
+    PRIVACY = "privacy"
+    FORGOTTEN = "forgotten"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The session after the move, whether it must be saved, what to show, and a notice."""
+
+    session: Session
+    show: Show
+    notice: str = ""  # an English msgid, translated when shown
+    save: bool = True
+    forget: bool = False
+    notice_first: bool = True  # for messages: the notice is sent before the screen
+
+
+def plan_start(engine: Engine, session: Session, payload: str) -> Plan:
+    """/start [language]: a fresh conversation, in the language the link names if it names one."""
+    lang = next((code for code in LANGUAGES if code.lower() == payload.lower()), session.lang)
+    return Plan(engine.restart(session.in_language(lang)), Show.WELCOME)
+
+
+def plan_command(engine: Engine, session: Session, command: str, *, new: bool) -> Plan:
+    """/back, /restart, /language, /help, /about, /privacy, /forget."""
+    if command == "forget":
+        return Plan(session, Show.FORGOTTEN, save=False, forget=True)
+    if command == "back":
+        return Plan(engine.back(session), Show.CURRENT)
+    if command == "restart":
+        return Plan(engine.restart(session), Show.CURRENT)
+    shows = {"language": Show.MENU, "help": Show.HELP, "about": Show.ABOUT, "privacy": Show.PRIVACY}
+    # Reading help stores nothing about someone the bot does not know yet.
+    return Plan(session, shows[command], save=not new)
+
+
+def plan_text(engine: Engine, session: Session, *, new: bool) -> Plan:
+    """Anything but a button where a button is expected: a hint and the current screen."""
+    if new:
+        return Plan(session, Show.WELCOME)
+    if isinstance(engine.step(session), Decision):
+        return Plan(session, Show.NOTHING, notice=screens.AT_OUTCOME, save=False)
+    return Plan(session, Show.CURRENT, notice=screens.FREE_TEXT, save=False)
+
+
+def plan_press(engine: Engine, session: Session, pressed: Callback, version: str, *, on_welcome: bool) -> Plan:
+    """A button press. Answers and Back are checked against the current question and table version;
+    Start over and the language buttons work whatever version they were made under."""
+    if pressed is INVALID:
+        return Plan(session, Show.CURRENT, notice=screens.INVALID_BUTTON, save=False)
+    at_outcome = isinstance(engine.step(session), Decision)
+    if pressed.kind in {"a", "b"} and pressed.version != version:
+        return Plan(session, Show.CURRENT, notice=screens.STALE_BUTTON, save=False)
+    show = Show.CURRENT if at_outcome else Show.IN_PLACE
+    if pressed.kind == "a":
+        fact_id, option_id = pressed.args
+        try:
+            return Plan(engine.answer(session, fact_id, option_id), show)
+        except EngineError:
+            return Plan(session, Show.CURRENT, notice=screens.STALE_BUTTON, save=False)
+    if pressed.kind == "b":
+        return Plan(engine.back(session), show)
+    if pressed.kind in {"r", "s"}:
+        return Plan(engine.restart(session), show)
+    if pressed.kind == "m":
+        return Plan(session, Show.MENU if at_outcome else Show.MENU_IN_PLACE, save=False)
+    # "l": a language; unknown codes are refused by the callback parser already.
+    lang = pressed.args[0] if pressed.args[0] in LANGUAGES else session.lang
+    switched = session.in_language(lang)
+    if on_welcome and not session.answers:
+        return Plan(switched, Show.WELCOME_IN_PLACE)
+    return Plan(switched, show)
