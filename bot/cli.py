@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application
 
 from bot.catalogs import CatalogError, Catalogs
 from bot.chat import format_outcome, format_question, run_chat
 from bot.check import check_file
+from bot.content import load_content
 from bot.engine import Decision, Engine, EngineError
 from bot.graph import build_graph, to_dot, to_markdown, to_mermaid
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, Translator
@@ -25,7 +24,8 @@ from bot.i18n_cli import add_i18n_commands
 from bot.loader import TableError, load_table
 from bot.logs import configure_logging
 from bot.present import outcome_view, question_view
-from bot.settings import ConfigError, Settings, read_environment, settings_from
+from bot.service import Service
+from bot.settings import ConfigError, read_environment, settings_from
 from bot.storage import DEFAULT_STORAGE_URL, open_store, storage_problem
 from bot.store import StoreUnavailable
 from bot.table import Table
@@ -81,9 +81,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    """The Telegram bot when a token is configured; otherwise the terminal conversation."""
+    """The Telegram bot when a token is configured; otherwise, at a terminal, the terminal conversation."""
     env = read_environment()
-    if not (args.token or env.get("BOT_TOKEN") or env.get("BOT_TOKEN_FILE")):
+    if not (env.get("BOT_TOKEN") or env.get("BOT_TOKEN_FILE")) and sys.stdin.isatty():
         print(
             "No BOT_TOKEN set, so the conversation starts here in the terminal. To run the Telegram bot, "
             "create one with @BotFather in Telegram and put its token in BOT_TOKEN (or in a .env file).",
@@ -99,12 +99,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         listen=args.listen,
         port=args.port,
     )
-    configure_logging(env.get("LOG_LEVEL", "INFO"), secrets=[settings.token, settings.webhook_secret or ""])
+    configure_logging(settings.log_level, [settings.token, settings.webhook_secret or ""], settings.log_format)
+    loaded = load_content(args.rules, args.locales)
+    if isinstance(loaded, list):
+        for problem in loaded:
+            print(problem, file=sys.stderr)
+        return EXIT_PROBLEMS
     store = open_store(settings.storage_url, settings.retention_days * 86400)
-    runtime = Runtime(Engine(_load(args.rules)), Catalogs.load(args.locales), store, settings)
-    application = build_application(runtime)
+    runtime = Runtime(loaded.engine, loaded.catalogs, store, settings)
+    service = Service(build_application(runtime), runtime, args.rules, args.locales)
     try:
-        _serve(application, settings)
+        asyncio.run(service.run())
     except TelegramError as exc:
         # Telegram's messages can quote the token (InvalidToken does): never print it.
         message = str(exc).replace(settings.token, "«token»")
@@ -143,21 +148,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     for day, name, label, count in totals:
         print(f"{day:<12}{name:<10}{label:<32}{count:>7}")
     return EXIT_OK
-
-
-def _serve(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
-    """Receive updates until SIGINT or SIGTERM: by webhook if configured, else by polling."""
-    if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.listen,
-            port=settings.port,
-            url_path=settings.webhook_path,
-            secret_token=settings.webhook_secret,
-            webhook_url=settings.webhook_url,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:

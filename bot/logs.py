@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["configure_logging", "redact_secrets"]
+__all__ = ["JsonFormatter", "configure_logging", "redact_secrets"]
 
 # These libraries log request URLs (which hold the token) or whole updates (names, ids, text)
 # at DEBUG or INFO; they never log below WARNING here.
@@ -46,9 +47,29 @@ def redact_secrets(secrets: Iterable[str]) -> None:
     logging.setLogRecordFactory(factory)
 
 
-def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """Human-readable logs on standard error, with secrets redacted and libraries capped."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), fmt: str = "text") -> None:
+    """Logs on standard error, human-readable or JSON lines, with secrets redacted and libraries capped."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     for name in _CAPPED:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     redact_secrets(secrets)

@@ -35,10 +35,13 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     listen: str = "127.0.0.1"
-    port: int = 8443
+    port: int = 8080
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     retention_days: int = 7
     storage_url: str = DEFAULT_STORAGE_URL
+    operator_ids: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+    log_format: str = "text"
 
     @property
     def webhook_path(self) -> str:
@@ -97,12 +100,21 @@ def settings_from(
         0 < len(webhook_secret) <= 256 and all(c.isalnum() or c in "_-" for c in webhook_secret)
     ):
         problems.append("WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -")
-    port_text = pick("port", "PORT") or "8443"
+    port_text = pick("port", "PORT") or "8080"
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         problems.append(f"PORT must be a number from 1 to 65535, not {port_text!r}")
     retention_text = env.get("RETENTION_DAYS", "7")
     if not retention_text.isdigit() or int(retention_text) < 1:
         problems.append(f"RETENTION_DAYS must be a whole number of days, at least 1, not {retention_text!r}")
+    operators = [part.strip() for part in (env.get("OPERATOR_IDS") or "").split(",") if part.strip()]
+    if not all(part.isdigit() for part in operators):
+        problems.append("OPERATOR_IDS must be Telegram user ids (numbers) separated by commas")
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
+    log_format = (env.get("LOG_FORMAT") or "text").lower()
+    if log_format not in {"text", "json"}:
+        problems.append(f"LOG_FORMAT must be text or json, not {log_format!r}")
     storage_url = env.get("STORAGE_URL") or DEFAULT_STORAGE_URL
     storage = storage_problem(storage_url)
     if storage:
@@ -127,6 +139,9 @@ def settings_from(
         session_secret=session_secret or secrets.token_bytes(32),
         retention_days=int(retention_text),
         storage_url=storage_url,
+        operator_ids=frozenset(int(part) for part in operators),
+        log_level=log_level,
+        log_format=log_format,
     )
 
 

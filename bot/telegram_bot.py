@@ -10,10 +10,10 @@ Telegram. Nothing here logs a user id, a name, an answer, message text or the to
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +41,7 @@ from bot.callbacks import decode, version_tag
 from bot.catalogs import Catalogs
 from bot.engine import Decision, Engine, Question, Session
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, language_for
+from bot.metrics import Metrics
 from bot.moves import Plan, Show, plan_command, plan_press, plan_start, plan_text
 from bot.present import outcome_view
 from bot.screens import Screen
@@ -48,7 +49,15 @@ from bot.settings import Settings
 from bot.store import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
 from bot.telegram_send import edit, retrying, send
 
-__all__ = ["Runtime", "build_application", "handled_updates", "purge_expired", "register_menus"]
+__all__ = [
+    "Runtime",
+    "build_application",
+    "handled_updates",
+    "purge_expired",
+    "register_menus",
+    "start_background",
+    "stop_background",
+]
 
 # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which retrying()
 # already handles; without it, every flood-limit error also raises a deprecation warning.
@@ -76,7 +85,8 @@ class Runtime:
     catalogs: Catalogs
     store: Store
     settings: Settings
-    metrics: Counter[str] = field(default_factory=Counter)
+    metrics: Metrics = field(default_factory=Metrics)
+    started: dict[int, float] = field(default_factory=dict)  # id(update) -> when handling began
 
     @property
     def version(self) -> str:
@@ -87,8 +97,10 @@ class Runtime:
 
 
 def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """A snapshot of the runtime: one update is handled with one rule table and one set of catalogs,
+    even if a reload swaps them meanwhile (store, settings and metrics are shared)."""
     runtime: Runtime = context.application.bot_data["runtime"]
-    return runtime
+    return dataclasses.replace(runtime)
 
 
 def handled_updates(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
@@ -153,6 +165,7 @@ async def _count_progress(rt: Runtime, before: Session, after: Session) -> None:
     step = rt.engine.step(after)
     if isinstance(step, Decision) and not isinstance(rt.engine.step(before), Decision):
         await rt.store.count(day, "finished", after.lang)
+        rt.metrics.outcomes.labels(after.lang, step.outcome.verdict).inc()
         await rt.store.count(day, "outcome", step.outcome.id)
         await rt.store.count(day, "verdict", step.outcome.verdict)
 
@@ -279,6 +292,50 @@ async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _show(context, rt, update.effective_chat.id, applied)
 
 
+@_guarded
+async def _on_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats, /reload, /version for the configured operators; to anyone else, an unknown command."""
+    rt = _runtime(context)
+    user = update.effective_user
+    if user is None or user.id not in rt.settings.operator_ids:
+        await _on_unknown_command(update, context)
+        return
+    assert update.effective_message is not None
+    assert update.effective_chat is not None
+    command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
+    if command == "stats":
+        lines = [f"{day} {name} {label or '-'}: {count}" for day, name, label, count in await rt.store.totals()]
+        text = "\n".join(
+            ["Anonymous statistics (day, counter, label: count):", *lines] if lines else ["No statistics yet."]
+        )
+    elif command == "version":
+        text = operator_version(rt)
+    else:
+        reload: Callable[[], Awaitable[list[str]]] | None = context.application.bot_data.get("reload")
+        problems = await reload() if reload else ["reload works only in a bot started with `maslahat run`"]
+        current = context.application.bot_data["runtime"].engine.table.version_tag
+        text = (
+            f"Reloaded: rules {current}, catalogs checked."
+            if not problems
+            else "\n".join([f"Reload refused; still running {current}. Problems:", *problems])
+        )
+    for chunk in screens.split_html(escape(text).split("\n\n")):
+        await send(context, update.effective_chat.id, Screen(chunk))
+
+
+def operator_version(rt: Runtime) -> str:
+    """Code version, rule table version and date, and how complete each catalog is."""
+    from bot import __version__
+
+    meta = rt.engine.table.meta
+    lines = [f"Maslahat {__version__}", f"Rules: {meta.id} {meta.version}, checked {meta.checked.isoformat()}"]
+    for lang, catalog in sorted(rt.catalogs.catalogs.items()):
+        translated = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+        total = sum(1 for m in catalog if m.id)
+        lines.append(f"Catalog {lang}: {translated}/{total} translated")
+    return "\n".join(lines)
+
+
 async def _on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = _runtime(context)
     user = update.effective_user
@@ -364,8 +421,29 @@ def _is_welcome(message: Message | None) -> bool:
     )
 
 
-async def _count(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _runtime(context).metrics["updates_handled"] += 1
+def _kind(update: Update) -> str:
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    if message is None:
+        return "other"
+    if message.text and message.text.startswith("/"):
+        return "command"
+    return "text" if message.text else "media"
+
+
+async def _begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt: Runtime = context.application.bot_data["runtime"]
+    rt.started[id(update)] = time.monotonic()
+    rt.metrics.updates.labels(_kind(update)).inc()
+
+
+async def _count(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt: Runtime = context.application.bot_data["runtime"]
+    began = rt.started.pop(id(update), None)
+    if began is not None:
+        rt.metrics.latency.observe(time.monotonic() - began)
+    rt.metrics["updates_handled"] += 1
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -376,7 +454,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         "error while handling an update: %s", kind, exc_info=error if not isinstance(error, TelegramError) else None
     )
     rt = _runtime(context)
-    rt.metrics[f"errors_{kind}"] += 1
+    rt.metrics.errors.labels(kind).inc()
     if (
         not isinstance(update, Update)
         or update.effective_chat is None
@@ -431,13 +509,15 @@ async def purge_expired(runtime: Runtime, every: float = 3600) -> None:
             log.info("forgot %d expired session(s)", removed)
 
 
-async def _on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def start_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the menus, start purging expired sessions."""
     await register_menus(application)
     rt: Runtime = application.bot_data["runtime"]
     application.bot_data["purge_task"] = asyncio.create_task(purge_expired(rt), name="purge expired sessions")
 
 
-async def _on_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def stop_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop purging and close the store."""
     task = application.bot_data.pop("purge_task", None)
     if task is not None:
         task.cancel()
@@ -458,8 +538,6 @@ def build_application(
         .token(settings.token)
         .base_url(f"{settings.api_base_url}/bot")
         .base_file_url(f"{settings.api_base_url}/file/bot")
-        .post_init(_on_startup)
-        .post_stop(_on_stop)
     )
     if timeout is not None:
         builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
@@ -467,6 +545,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["runtime"] = runtime
+    application.bot_data["on_retry"] = lambda reason: runtime.metrics.retries.labels(reason).inc()
     not_private = (filters.ChatType.GROUPS | filters.ChatType.CHANNEL) & filters.UpdateType.MESSAGES
     application.add_handler(MessageHandler(not_private, _on_not_private))
     application.add_handler(CallbackQueryHandler(_on_button))
@@ -474,8 +553,10 @@ def build_application(
     application.add_handler(CommandHandler("start", _on_start, filters=private_message))
     commands = ["back", "restart", "language", "help", "about", "privacy", "forget"]
     application.add_handler(CommandHandler(commands, _on_command, filters=private_message))
+    application.add_handler(CommandHandler(["stats", "reload", "version"], _on_operator, filters=private_message))
     application.add_handler(MessageHandler(private_message & filters.COMMAND, _on_unknown_command))
     application.add_handler(MessageHandler(private_message & ~filters.COMMAND, _on_other_message))
+    application.add_handler(TypeHandler(Update, _begin), group=-1)
     application.add_handler(TypeHandler(Update, _count), group=1)
     application.add_error_handler(_on_error)
     return application

@@ -20,7 +20,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
+def _ignore(reason: str) -> None:
+    return None
+
+
+def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> Callable[[str], None]:
+    """The application's retry listener (bot_data["on_retry"]), which counts retries by reason."""
+    listener: Callable[[str], None] = context.application.bot_data.get("on_retry", _ignore)
+    return listener
+
+
+async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4, on_retry: Callable[[str], None] = _ignore) -> T:
     """Retry a Bot API call on network trouble and flood limits; never on a bad request."""
     for attempt in range(attempts):
         try:
@@ -30,6 +40,7 @@ async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
                 raise
             delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
             log.warning("Telegram asked to slow down; retrying in %.1f s", delay)
+            on_retry("flood")
             await asyncio.sleep(delay)
         except BadRequest:
             raise
@@ -37,6 +48,7 @@ async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
             if attempt == attempts - 1:
                 raise
             log.warning("Telegram call failed (%s); retrying", type(exc).__name__)
+            on_retry("network")
             await asyncio.sleep(0.2 * 2**attempt)
     raise AssertionError("unreachable")
 
@@ -61,7 +73,8 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen)
     return await retrying(
         lambda: context.bot.send_message(
             chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=markup(screen), disable_web_page_preview=True
-        )
+        ),
+        on_retry=_on_retry(context),
     )
 
 
@@ -76,7 +89,8 @@ async def edit(context: ContextTypes.DEFAULT_TYPE, message: Message, screen: Scr
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(screen),
                 disable_web_page_preview=True,
-            )
+            ),
+            on_retry=_on_retry(context),
         )
     except BadRequest as exc:
         text = str(exc).lower()

@@ -1,0 +1,51 @@
+"""Load the rule table and catalogs, validated exactly as `maslahat check` and `maslahat i18n check` do.
+
+Used at start-up and by a reload (SIGHUP or /reload): new content replaces the old only if it
+has no problem at all; otherwise the running bot keeps what it has and the problems are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.catalogs import CatalogError, Catalogs
+from bot.check import check_file
+from bot.engine import Engine
+from bot.i18n_check import check_catalogs, expected_messages
+from bot.yamlsource import YamlSyntaxError
+
+__all__ = ["Content", "load_content"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Content:
+    """A validated rule table (as an engine) and complete catalogs."""
+
+    engine: Engine
+    catalogs: Catalogs
+
+
+def load_content(rules: Path, locales: Path) -> Content | list[str]:
+    """The content at these paths, or every problem found in it (each as ``file:line: …``)."""
+    problems: list[str] = []
+    report = check_file(rules)
+    problems += [str(p) for p in report.problems]
+    catalogs: Catalogs | None = None
+    try:
+        catalogs = Catalogs.load(locales)
+    except CatalogError as exc:
+        problems += [str(p) for p in exc.problems]
+    if catalogs is not None:
+        try:
+            expected = expected_messages(_PACKAGE, [rules])
+        except YamlSyntaxError as exc:
+            problems += [str(p) for p in exc.problems]
+        else:
+            found, _ = check_catalogs(locales, expected)
+            problems += [str(p) for p in found]
+    if problems or report.table is None or catalogs is None:
+        return problems or [f"{rules}: the rule table could not be loaded"]
+    return Content(Engine(report.table), catalogs)

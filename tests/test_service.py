@@ -1,0 +1,366 @@
+"""Running for months: configuration errors, health and metrics over HTTP, reload, operators, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot import screens
+from bot.cli import main
+from bot.logs import JsonFormatter
+from bot.service import Service
+from bot.store import MemoryStore, Record, StoreUnavailable
+from bot.store_sqlite import SQLiteStore
+from bot.telegram_bot import Runtime, build_application, handled_updates
+from conftest import ROOT, RULES
+from fakebotapi import FakeBotApi, FakeUser, free_port
+from test_telegram_bot import TABLE, answer, make_runtime, t
+from tgclient import TelegramUser
+
+OPERATOR = 424242
+
+# Configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({}, [], "BOT_TOKEN is not set: get a token from @BotFather"),
+        (
+            {"BOT_TOKEN": "123:abc", "WEBHOOK_URL": "not a url", "WEBHOOK_SECRET": "s"},
+            [],
+            "WEBHOOK_URL must be a full https URL",
+        ),
+        ({"BOT_TOKEN": "123:abc"}, ["--webhook-url", "https://bot.example.org/tg"], "a webhook needs a secret"),
+        ({"BOT_TOKEN": "123:abc", "STORAGE_URL": "mysql://x"}, [], "STORAGE_URL must start with"),
+        ({"BOT_TOKEN": "123:abc", "OPERATOR_IDS": "alice"}, [], "OPERATOR_IDS must be Telegram user ids"),
+        ({"BOT_TOKEN": "123:abc", "LOG_FORMAT": "xml"}, [], "LOG_FORMAT must be text or json"),
+    ],
+)
+def test_each_configuration_error_has_its_message_and_a_non_zero_exit(
+    env: dict[str, str],
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    for name in (
+        "BOT_TOKEN",
+        "BOT_TOKEN_FILE",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "STORAGE_URL",
+        "OPERATOR_IDS",
+        "LOG_FORMAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no .env, and nothing written into the repository
+    assert main(["run", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+# The HTTP server ---------------------------------------------------------------------------
+
+
+class DownStore(MemoryStore):
+    """A memory store whose ping can fail, as a store that is down."""
+
+    down = False
+
+    async def ping(self) -> None:
+        if self.down:
+            raise StoreUnavailable("test: down")
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    api: FakeBotApi, runtime: Runtime, rules: Path = RULES, port: int | None = None
+) -> AsyncIterator[tuple[Service, str]]:
+    port = port or free_port()
+    runtime.settings = dataclasses.replace(runtime.settings, port=port)
+    service = Service(build_application(runtime), runtime, rules, ROOT / "locales")
+    task = asyncio.create_task(service.run())
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(500):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        break
+            await asyncio.sleep(0.01)
+    try:
+        yield service, base
+    finally:
+        service.stopping.set()
+        await asyncio.wait_for(task, timeout=20)
+
+
+async def _get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.text()
+
+
+async def test_health_readiness_and_metrics_over_http() -> None:
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        store = DownStore(ttl=3600)
+        runtime.store = store
+        async with serving(api, runtime) as (service, base):
+            assert await _get(f"{base}/healthz") == (200, "ok\n")
+            status, body = await _get(f"{base}/readyz")
+            assert status == 200
+            ready = json.loads(body)
+            assert ready["storage"] == "ok"
+            assert ready["rules"] == TABLE.version_tag
+            assert ready["catalogs"] == ["ky", "ru", "tg", "uz", "uz_Cyrl"]
+            user = TelegramUser(api, lambda: handled_updates(service.application), language_code="tg")
+            await user.send("/start")
+            await answer(user, "tg", {"sex": "female"})
+            api.fail_next("sendMessage", "server_error")
+            await user.send("/help")
+            status, metrics = await _get(f"{base}/metrics")
+            assert status == 200
+            assert 'maslahat_updates_total{kind="command"} 2.0' in metrics
+            assert 'maslahat_updates_total{kind="button"} 2.0' in metrics
+            assert 'maslahat_outcomes_total{lang="tg",verdict="not_affected"} 1.0' in metrics
+            assert 'maslahat_telegram_retries_total{reason="network"} 1.0' in metrics
+            assert "maslahat_update_seconds_bucket" in metrics
+            store.down = True
+            status, body = await _get(f"{base}/readyz")
+            assert status == 503
+            assert json.loads(body)["storage"] == "unavailable"
+
+
+async def test_webhook_requests_without_the_secret_get_403_on_the_same_server() -> None:
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        port = free_port()
+        runtime.settings = dataclasses.replace(
+            runtime.settings, webhook_url=f"https://127.0.0.1:{port}/telegram", webhook_secret="s3cret_value"
+        )
+        async with serving(api, runtime, port=port) as (service, base):
+            user = FakeUser(61, "Test", None, "ru")
+            update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 5}
+            assert await api.post_to_webhook(update, secret=None, url=f"{base}/telegram") == 403
+            assert await api.post_to_webhook(update, secret="wrong", url=f"{base}/telegram") == 403
+            assert await api.post_to_webhook(update, secret="s3cret_value", url=f"{base}/telegram") == 200
+            client = TelegramUser(api, lambda: handled_updates(service.application), language_code="ru", user_id=61)
+            await client.wait()
+            assert t("ru").gettext(screens.WELCOME) in (client.last_message().text or "")
+            assert api.calls_to("setWebhook")[-1]["secret_token"] == "s3cret_value"
+            assert (await _get(f"{base}/healthz"))[0] == 200
+
+
+# Operators ---------------------------------------------------------------------------------
+
+
+def _operators(runtime: Runtime) -> Runtime:
+    runtime.settings = dataclasses.replace(runtime.settings, operator_ids=frozenset({OPERATOR}))
+    return runtime
+
+
+@pytest.mark.parametrize("command", ["/stats", "/reload", "/version"])
+async def test_operator_commands_look_unknown_to_everyone_else(command: str) -> None:
+    async with FakeBotApi() as api:
+        runtime = _operators(make_runtime(api))
+        async with serving(api, runtime) as (service, _):
+            stranger = TelegramUser(api, lambda: handled_updates(service.application), language_code="uz", user_id=7)
+            await stranger.send(command)
+            assert stranger.last_message().text == t("uz").gettext(screens.UNKNOWN_COMMAND)
+
+
+async def test_operators_get_version_and_statistics() -> None:
+    async with FakeBotApi() as api:
+        runtime = _operators(make_runtime(api))
+        async with serving(api, runtime) as (service, _):
+            person = TelegramUser(api, lambda: handled_updates(service.application), language_code="ky", user_id=8)
+            await person.send("/start")
+            await answer(person, "ky", {"sex": "female"})
+            operator = TelegramUser(
+                api, lambda: handled_updates(service.application), language_code="ru", user_id=OPERATOR
+            )
+            await operator.send("/version")
+            version = operator.last_message().text or ""
+            assert TABLE.meta.version in version
+            assert "Catalog ky: 184/184 translated" in version
+            await operator.send("/stats")
+            stats = operator.last_message().text or ""
+            assert "finished ky: 1" in stats
+            assert "outcome not_affected_woman: 1" in stats
+
+
+async def test_reload_by_operator_command_swaps_good_content_and_refuses_broken(tmp_path: Path) -> None:
+    rules = tmp_path / "decree-821.yaml"
+    shutil.copy(RULES, rules)
+    async with FakeBotApi() as api:
+        runtime = _operators(make_runtime(api))
+        async with serving(api, runtime, rules) as (service, base):
+            operator = TelegramUser(
+                api, lambda: handled_updates(service.application), language_code="ru", user_id=OPERATOR
+            )
+            rules.write_text(
+                RULES.read_text(encoding="utf-8").replace('version: "2026.11.21"', 'version: "2026.12.01"'),
+                encoding="utf-8",
+            )
+            await operator.send("/reload")
+            assert "Reloaded: rules decree-821@2026.12.01" in (operator.last_message().text or "")
+            assert json.loads((await _get(f"{base}/readyz"))[1])["rules"] == "decree-821@2026.12.01"
+            rules.write_text("rules: [this is: not, valid", encoding="utf-8")
+            await operator.send("/reload")
+            refused = operator.last_message().text or ""
+            assert "Reload refused; still running decree-821@2026.12.01" in refused
+            assert f"{rules}:" in refused
+            person = TelegramUser(api, lambda: handled_updates(service.application), language_code="en", user_id=9)
+            await person.send("/start")
+            await person.click("Start")
+            assert "Are you a man or a woman?" in (person.last_message().text or "")
+
+
+# Signals, in a real process ----------------------------------------------------------------
+
+
+async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def _process(
+    api: FakeBotApi, state: Path, port: int, rules: Path = RULES, **extra: str
+) -> asyncio.subprocess.Process:
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_"))
+        },
+        "BOT_TOKEN": api.token,
+        "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
+        "SESSION_SECRET": "one secret for both runs",
+        "MASLAHAT_RULES": str(rules),
+        "PORT": str(port),
+        **extra,
+    }
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api.base_url),
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(1000):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    if response.status == 200:
+                        return process
+            await asyncio.sleep(0.02)
+    raise AssertionError("the bot did not become ready")
+
+
+async def test_sighup_reloads_good_rules_and_keeps_running_on_broken_ones(tmp_path: Path) -> None:
+    rules = tmp_path / "decree-821.yaml"
+    shutil.copy(RULES, rules)
+    port = free_port()
+    async with FakeBotApi() as api:
+        process = await _process(api, tmp_path, port, rules, LOG_FORMAT="json")
+        try:
+            rules.write_text(
+                RULES.read_text(encoding="utf-8").replace('version: "2026.11.21"', 'version: "2026.12.02"'),
+                encoding="utf-8",
+            )
+            process.send_signal(signal.SIGHUP)
+            await _wait_for_rules(port, "decree-821@2026.12.02")
+            rules.write_text(
+                RULES.read_text(encoding="utf-8").replace('outcome: "affected_residence"', 'outcome: "nowhere"'),
+                encoding="utf-8",
+            )
+            process.send_signal(signal.SIGHUP)
+            await asyncio.sleep(1.0)  # give the refused reload time to be logged; the old rules must stay
+            assert json.loads((await _get(f"http://127.0.0.1:{port}/readyz"))[1])["rules"] == "decree-821@2026.12.02"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+        lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+        messages = [entry["message"] for entry in lines]
+        assert any("reloaded rules decree-821@2026.12.02" in m for m in messages)
+        assert any("reload refused" in m for m in messages)
+        assert any("unknown outcome 'nowhere'" in m for m in messages)
+        assert process.returncode == 0
+
+
+async def _wait_for_rules(port: int, version: str) -> None:
+    for _ in range(500):
+        status, body = await _get(f"http://127.0.0.1:{port}/readyz")
+        if status == 200 and json.loads(body)["rules"] == version:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"rules {version} were not loaded")
+
+
+async def test_sigterm_during_a_conversation_loses_nothing(tmp_path: Path) -> None:
+    user = FakeUser(77077, "Test", None, "en")
+    async with FakeBotApi() as api:
+        process = await _process(api, tmp_path, free_port())
+
+        async def press(label: str) -> None:
+            shown = api.messages(user.id)[-1]
+            data = next(b["callback_data"] for row in shown.inline_keyboard for b in row if b["text"] == label)
+            api.callback_update(user, shown.message_id, data)
+
+        api.message_update(user, text="/start")
+        await _wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
+        await press("Start")
+        await _wait_for(lambda: "Are you a man" in (api.messages(user.id)[-1].text or ""), "the first question")
+        await press("A man")
+        process.send_signal(signal.SIGTERM)  # at once, while the press is being fetched or handled
+        await asyncio.wait_for(process.wait(), timeout=20)
+        assert process.returncode == 0
+        process = await _process(api, tmp_path, free_port())  # whatever was not handled is handled now
+        try:
+            await _wait_for(lambda: "How old are you?" in (api.messages(user.id)[-1].text or ""), "the next question")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=20)
+    store = SQLiteStore(tmp_path / "maslahat.db", ttl=3600)
+    from bot.store import person_key
+
+    record: Record | None = await store.get(person_key(b"one secret for both runs", user.id))
+    await store.close()
+    assert record is not None
+    assert dict(record.session.answers) == {"sex": "male"}
+
+
+# Logs ----------------------------------------------------------------------------------------
+
+
+def test_json_log_lines_are_valid_json_with_the_traceback() -> None:
+    logger = logging.getLogger("maslahat.json.test")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "it failed: %s", ("x",), sys.exc_info())
+    entry: dict[str, Any] = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "ERROR"
+    assert entry["message"] == "it failed: x"
+    assert "ValueError: boom" in entry["exception"]
