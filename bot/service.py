@@ -125,6 +125,7 @@ class Service:
         """Receive and handle updates until SIGTERM or SIGINT."""
         app = self.application
         settings = self.runtime.settings
+        self._on_signals()  # first: a SIGTERM during start-up then stops gracefully once started
         await app.initialize()
         try:
             if settings.webhook_url:
@@ -146,7 +147,6 @@ class Service:
             await web.TCPSite(runner, settings.listen, settings.port).start()
             mode = "webhook" if settings.webhook_url else "polling"
             log.info("running in %s mode; HTTP on %s:%d", mode, settings.listen, settings.port)
-            self._on_signals()
             await self.stopping.wait()
             log.info("stopping: finishing the updates in flight")
             if app.updater is not None and app.updater.running:

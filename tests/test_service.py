@@ -7,12 +7,10 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
 import shutil
 import signal
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from bot.store_sqlite import SQLiteStore
 from bot.telegram_bot import Runtime, build_application, handled_updates
 from conftest import ROOT, RULES
 from fakebotapi import FakeBotApi, FakeUser, free_port
+from processes import start_bot, wait_for
 from test_telegram_bot import TABLE, answer, make_runtime, t
 from tgclient import TelegramUser
 
@@ -236,37 +235,12 @@ async def test_reload_by_operator_command_swaps_good_content_and_refuses_broken(
 # Signals, in a real process ----------------------------------------------------------------
 
 
-async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def _process(
     api: FakeBotApi, state: Path, port: int, rules: Path = RULES, **extra: str
 ) -> asyncio.subprocess.Process:
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_"))
-        },
-        "BOT_TOKEN": api.token,
-        "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
-        "SESSION_SECRET": "one secret for both runs",
-        "MASLAHAT_RULES": str(rules),
-        "PORT": str(port),
-        **extra,
-    }
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api.base_url),
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    """A bot process that is ready: /readyz answers 200."""
+    process = await start_bot(
+        api, state, SESSION_SECRET="one secret for both runs", MASLAHAT_RULES=str(rules), PORT=str(port), **extra
     )
     async with aiohttp.ClientSession() as http:
         for _ in range(1000):
@@ -329,16 +303,16 @@ async def test_sigterm_during_a_conversation_loses_nothing(tmp_path: Path) -> No
             api.callback_update(user, shown.message_id, data)
 
         api.message_update(user, text="/start")
-        await _wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
+        await wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
         await press("Start")
-        await _wait_for(lambda: "Are you a man" in (api.messages(user.id)[-1].text or ""), "the first question")
+        await wait_for(lambda: "Are you a man" in (api.messages(user.id)[-1].text or ""), "the first question")
         await press("A man")
         process.send_signal(signal.SIGTERM)  # at once, while the press is being fetched or handled
         await asyncio.wait_for(process.wait(), timeout=20)
         assert process.returncode == 0
         process = await _process(api, tmp_path, free_port())  # whatever was not handled is handled now
         try:
-            await _wait_for(lambda: "How old are you?" in (api.messages(user.id)[-1].text or ""), "the next question")
+            await wait_for(lambda: "How old are you?" in (api.messages(user.id)[-1].text or ""), "the next question")
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), timeout=20)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,8 +22,9 @@ from bot.settings import Settings
 from bot.store import MemoryStore, Record, StoreUnavailable, person_key
 from bot.store_sqlite import SQLiteStore
 from bot.telegram_bot import Runtime, Store, build_application, handled_updates
-from conftest import ROOT, TAJIK
+from conftest import TAJIK
 from fakebotapi import FakeBotApi, FakeUser, free_port
+from processes import start_bot, wait_for
 from redis_server import RedisServer
 from test_telegram_bot import CATALOGS, TABLE, answer, t
 from tgclient import TelegramUser
@@ -73,35 +72,10 @@ def key_of(user: TelegramUser) -> str:
 # Restarts ---------------------------------------------------------------------------------------
 
 
-async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def _start_process(api: FakeBotApi, state: Path) -> asyncio.subprocess.Process:
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_"))
-        },
-        "BOT_TOKEN": api.token,
-        "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
-        "SESSION_SECRET_FILE": str(state / "session.key"),
-    }
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api.base_url),
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
     calls = len(api.calls_to("getUpdates"))
-    await _wait_for(lambda: len(api.calls_to("getUpdates")) > calls, "the bot to poll")
+    process = await start_bot(api, state)
+    await wait_for(lambda: len(api.calls_to("getUpdates")) > calls, "the bot to poll")
     return process
 
 
@@ -115,11 +89,11 @@ async def test_kill_9_in_the_middle_of_a_conversation_loses_nothing(tmp_path: Pa
             data = next(b["callback_data"] for row in shown.inline_keyboard for b in row if b["text"] == label)
             answers = len(api.callback_answers)
             api.callback_update(user, shown.message_id, data)
-            await _wait_for(lambda: len(api.callback_answers) > answers, f"the press on {label!r}")
+            await wait_for(lambda: len(api.callback_answers) > answers, f"the press on {label!r}")
 
         try:
             api.message_update(user, text="/start")
-            await _wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
+            await wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
             await press("Start")
             await press("A man")
             await press("18 to 65")

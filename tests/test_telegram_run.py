@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bot import screens
 from bot.telegram_bot import build_application, handled_updates, register_menus
-from conftest import ROOT
 from fakebotapi import FakeBotApi, FakeUser, free_port
+from processes import start_bot, wait_for
 from test_telegram_bot import make_runtime
 from tgclient import TelegramUser
 
@@ -46,41 +42,8 @@ async def test_webhook_mode_answers_and_rejects_requests_without_the_secret() ->
             await app.stop()
 
 
-async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def _run_process(api: FakeBotApi, *args: str, state: Path | None = None) -> asyncio.subprocess.Process:
-    state = state or Path(tempfile.mkdtemp(prefix="maslahat-state-"))
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_"))
-        },
-        "BOT_TOKEN": api.token,
-        "LOG_LEVEL": "DEBUG",
-        "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
-        "SESSION_SECRET_FILE": str(state / "session.key"),
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--api-base-url",
-        api.base_url,
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+async def _run_process(api: FakeBotApi, *args: str) -> asyncio.subprocess.Process:
+    return await start_bot(api, Path(tempfile.mkdtemp(prefix="maslahat-state-")), *args, LOG_LEVEL="DEBUG")
 
 
 async def _stop(process: asyncio.subprocess.Process) -> str:
@@ -94,10 +57,10 @@ async def test_maslahat_run_polls_registers_menus_answers_and_never_logs_the_tok
     async with FakeBotApi() as api:
         process = await _run_process(api)
         try:
-            await _wait_for(lambda: bool(api.short_descriptions) and bool(api.calls_to("getUpdates")), "start-up")
+            await wait_for(lambda: bool(api.short_descriptions) and bool(api.calls_to("getUpdates")), "start-up")
             user = FakeUser(4242, "Aziz", "aziz_msk", "tg")
             api.message_update(user, text="/start")
-            await _wait_for(lambda: len(api.messages(user.id)) >= 2, "the welcome")
+            await wait_for(lambda: len(api.messages(user.id)) >= 2, "the welcome")
         finally:
             stderr = await _stop(process)
         welcome = api.messages(user.id)[-1].text or ""
@@ -116,16 +79,16 @@ async def test_maslahat_run_webhook_rejects_requests_without_the_secret() -> Non
             api, "--webhook-url", f"https://127.0.0.1:{port}/telegram", "--webhook-secret", SECRET, "--port", str(port)
         )
         try:
-            await _wait_for(lambda: bool(api.calls_to("setWebhook")), "setWebhook")
+            await wait_for(lambda: bool(api.calls_to("setWebhook")), "setWebhook")
             assert api.calls_to("setWebhook")[-1]["secret_token"] == SECRET
             user = FakeUser(5151, "Farrukh", None, "uz")
             update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 900_001}
             local = f"http://127.0.0.1:{port}/telegram"
-            await _wait_for(lambda: _listening(port), "the webhook server")
+            await wait_for(lambda: _listening(port), "the webhook server")
             assert await api.post_to_webhook(update, secret=None, url=local) == 403
             assert await api.post_to_webhook(update, secret="not-the-secret", url=local) == 403
             assert await api.post_to_webhook(update, secret=SECRET, url=local) == 200
-            await _wait_for(lambda: len(api.messages(user.id)) >= 2, "the welcome")
+            await wait_for(lambda: len(api.messages(user.id)) >= 2, "the welcome")
         finally:
             stderr = await _stop(process)
         assert SECRET not in stderr
