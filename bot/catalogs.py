@@ -76,12 +76,11 @@ def parse_po_file(path: Path, lang: str) -> Catalog:
         raise CatalogError([Problem(shown, line, "", f"cannot parse the catalog: {exc}")]) from exc
 
 
-def _compile(catalog: Catalog) -> Translations:
+def _compile(catalog: Catalog) -> bytes:
     """Compile in memory, as `pybabel compile` would; fuzzy entries are left out."""
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,8 @@ class Catalogs:
                 problems.extend(exc.problems)
         if problems:
             raise CatalogError(problems)
-        translators = {lang: _chain(lang, catalogs) for lang in LANGUAGES}
+        compiled = {lang: _compile(catalog) for lang, catalog in catalogs.items()}
+        translators = {lang: _chain(lang, compiled) for lang in LANGUAGES}
         return cls(locales, MappingProxyType(catalogs), MappingProxyType(translators))
 
     def translator(self, lang: str) -> Translator:
@@ -139,13 +139,14 @@ class Catalogs:
         return self.translators[lang]
 
 
-def _chain(lang: str, catalogs: Mapping[str, Catalog]) -> Translator:
+def _chain(lang: str, compiled: Mapping[str, bytes]) -> Translator:
     """Link a language's translations to its fallbacks; English is the untranslated source."""
     translations: NullTranslations = NullTranslations()
     # The chain ends where it reaches English: the source texts need no catalog.
     codes = list(itertools.takewhile(lambda code: code != SOURCE_LANGUAGE, dict.fromkeys((lang, *FALLBACKS))))
     for code in reversed(codes):
-        link = _compile(catalogs[code])  # a fresh object per chain: add_fallback mutates it
+        # A fresh object per chain (add_fallback mutates it), from each language's compiled bytes.
+        link = Translations(io.BytesIO(compiled[code]), domain=DOMAIN)
         link.add_fallback(translations)
         translations = link
     return _ChainTranslator(lang, translations)

@@ -32,6 +32,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     summary: Summary | None = None
     table: Table | None = None
+    #: The engine that explored the table: its caches hold every conversation, so reuse it.
+    engine: Engine | None = None
 
     @property
     def ok(self) -> bool:
@@ -41,7 +43,7 @@ class Report:
 def check_table(table: Table, limit: int = 1_000_000) -> Report:
     """Find what only exploring conversations reveals: unreachable outcomes, shadowed rules."""
     engine = Engine(table)
-    report = Report(table=table)
+    report = Report(table=table, engine=engine)
     deciding: set[str] = set()
     reached: set[str] = set()
     asked: set[str] = set()

@@ -44,8 +44,9 @@ def load_content(rules: Path, locales: Path) -> Content | list[str]:
         except YamlSyntaxError as exc:
             problems += [str(p) for p in exc.problems]
         else:
-            found, _ = check_catalogs(locales, expected)
+            found, _ = check_catalogs(locales, expected, catalogs=catalogs.catalogs)
             problems += [str(p) for p in found]
     if problems or report.table is None or catalogs is None:
         return problems or [f"{rules}: the rule table could not be loaded"]
-    return Content(Engine(report.table), catalogs)
+    # The engine check_table explored with: its caches are warm, so no conversation is explored twice.
+    return Content(report.engine or Engine(report.table), catalogs)

@@ -23,6 +23,8 @@ __all__ = ["Expected", "LanguageStatus", "check_catalogs", "expected_messages", 
 #: Keywords marking translatable strings in the Python code (as in `make messages`).
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
 
+_KEYWORD_WORD = re.compile(rb"\b(?:" + b"|".join(re.escape(k.encode()) for k in KEYWORDS) + rb")\b")
+
 #: Russian abbreviations migrants know, allowed in brackets in the Uzbek Latin catalog.
 CYRILLIC_IN_LATIN = {"ВНЖ", "РВП", "МЧС", "МВД"}
 #: Latin words allowed in Cyrillic catalogs: names of outlets and organisations written in Latin.
@@ -105,7 +107,7 @@ def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, s
         )
 
     for _file, _line, message, comments, context in extract_from_dir(
-        str(package), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",)
+        str(package), method_map=_code_method_map(package), keywords=KEYWORDS, comment_tags=("Translators:",)
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         add(msgid, context, comments)
@@ -114,6 +116,19 @@ def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, s
         for _line, msgid, comment in table_texts(data):
             add(msgid, None, [comment])
     return found
+
+
+def _code_method_map(package: Path) -> list[tuple[str, str]]:
+    """Babel's method map for the Python files that name a keyword at all; the others cannot hold a text.
+
+    Tokenising every file costs about as much as the rest of the start-up checks; a file in which no
+    keyword occurs as a word has no call to one, so leaving it out changes nothing extracted.
+    """
+    return [
+        (path.relative_to(package).as_posix(), "python")
+        for path in sorted(package.rglob("*.py"))
+        if _KEYWORD_WORD.search(path.read_bytes())
+    ]
 
 
 def _catalog_or_problems(locales: Path, lang: str) -> tuple[Catalog | None, list[Problem]]:
@@ -220,15 +235,24 @@ def _message_problems(lang: str, entry: Expected, message: Message) -> list[str]
 
 
 def check_catalogs(
-    locales: Path, expected: Mapping[tuple[str, str | None], Expected], langs: Iterable[str] | None = None
+    locales: Path,
+    expected: Mapping[tuple[str, str | None], Expected],
+    langs: Iterable[str] | None = None,
+    *,
+    catalogs: Mapping[str, Catalog] | None = None,
 ) -> tuple[list[Problem], list[LanguageStatus]]:
-    """Every problem in every catalog, with file and line, and each catalog's status."""
+    """Every problem in every catalog, with file and line, and each catalog's status.
+
+    ``catalogs``: catalogs already parsed from ``locales`` (by :meth:`bot.catalogs.Catalogs.load`),
+    so they are not read twice; a language missing from it is read from its file.
+    """
     problems: list[Problem] = []
     statuses: list[LanguageStatus] = []
     for lang in langs or [code for code in LANGUAGES if code != SOURCE_LANGUAGE]:
         path = catalog_path(locales, lang)
         shown = str(path)
-        catalog, found = _catalog_or_problems(locales, lang)
+        parsed = catalogs.get(lang) if catalogs is not None else None
+        catalog, found = (parsed, []) if parsed is not None else _catalog_or_problems(locales, lang)
         problems += found
         if catalog is None:
             continue

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from telegram import BotCommand, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, FloodLimit
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -542,7 +542,11 @@ def build_application(
     if timeout is not None:
         builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)
+        # lets ~60 out in the first second, and each 429 then halts every chat for retry_after + 0.1 s.
+        per_message = 1 / FloodLimit.MESSAGES_PER_SECOND
+        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=per_message, max_retries=3)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["runtime"] = runtime
     application.bot_data["on_retry"] = lambda reason: runtime.metrics.retries.labels(reason).inc()

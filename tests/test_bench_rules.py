@@ -1,0 +1,63 @@
+"""A smoke run of benchmarks/bench_rules.py, and the generator's promise: tables `maslahat check` passes.
+
+No speed is asserted (timing in tests is flaky); only that the figures are there, positive, and the
+JSON is written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.check import check_table
+from bot.loader import load_table
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; it lives next to tests/
+bench_rules = importlib.import_module("benchmarks.bench_rules")
+
+
+@pytest.mark.parametrize(("rules", "facts", "countries"), [(10, 6, 12), (57, 10, 20), (120, 14, 30)])
+def test_generated_tables_have_the_size_asked_and_pass_the_check(
+    tmp_path: Path, rules: int, facts: int, countries: int
+) -> None:
+    path = tmp_path / "table.yaml"
+    bench_rules.write_table(bench_rules.generate_table(bench_rules.Size(rules, facts, countries)), path)
+    table = load_table(path)
+    report = check_table(table)
+
+    assert report.problems == []  # no shadowed rule, every outcome reached, every question asked
+    assert len(table.rules) == rules
+    assert dict(table.rules[-1].when) == {}
+    assert all(1 <= len(rule.when) <= 4 for rule in table.rules[:-1])
+    assert max(len(fact.options) for fact in table.facts) == countries + 1  # the citizenship question
+
+
+def test_smoke_run_writes_sane_figures(tmp_path: Path) -> None:
+    out = tmp_path / "rules.json"
+    report = bench_rules.main(["--smoke", "--out", str(out)])
+
+    assert json.loads(out.read_text(encoding="utf-8")) == report
+    assert report["benchmark"] == "rules"
+    assert report["machine"]["cpu_count"] > 0
+    assert "--smoke" in report["command"]
+    assert [r["rules"] for r in report["sizes"]] == [10, 30]
+    for result in [report["reference"], *report["sizes"]]:
+        assert result["check_ok"]
+        assert result["conversations"] > 0
+        assert result["load_s"]["min"] > 0
+        assert result["check_s"]["min"] > 0
+        assert result["cold"]["first_step_us"]["median"] > 0
+        assert result["cold"]["per_answer_us"] > 0
+        assert result["warm"]["per_answer_us"] > 0
+    figures = report["ratios"]["30/10"]
+    assert figures["rules"] == 3.0
+    assert figures["check_s"] > 0
+    assert isinstance(report["target_met"], bool)
+    probe = report["cross_cutting_probe"]["runs"]
+    assert [run["rules"] for run in probe] == [4, 6]
+    assert all(run["finished"] and run["conversations"] > 0 for run in probe)

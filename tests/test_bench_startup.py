@@ -1,0 +1,83 @@
+"""A smoke run of benchmarks/bench_startup.py: `maslahat run` starts once and becomes ready.
+
+No speed is asserted (timing in tests is flaky); only that the figures are there, positive, and the
+JSON is written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from bot.content import load_content
+from bot.i18n_check import KEYWORDS, _code_method_map, check_catalogs, expected_messages
+from conftest import ROOT, RULES
+
+PACKAGE = ROOT / "bot"
+LOCALES = ROOT / "locales"
+
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; it lives next to tests/
+bench_startup = importlib.import_module("benchmarks.bench_startup")
+
+
+def test_smoke_run_starts_the_bot_and_writes_sane_figures(tmp_path: Path) -> None:
+    out = tmp_path / "startup.json"
+    report = bench_startup.main(["--smoke", "--out", str(out)])
+
+    assert json.loads(out.read_text(encoding="utf-8")) == report
+    assert report["benchmark"] == "startup"
+    assert report["machine"]["cpu_count"] > 0
+    assert "--smoke" in report["command"]
+    assert report["ready_s"]["runs"] == 1
+    assert report["ready_s"]["min"] > report["first_bot_api_call_s"]["min"] > 0
+    baselines = {"python -c pass", "import telegram", "import bot.telegram_bot", "import bot.cli"}
+    assert set(report["baselines_s"]) == baselines
+    assert all(figures["median"] > 0 for figures in report["baselines_s"].values())
+    assert all(ratio > 0 for ratio in report["ratios"].values())
+    phases = report["phases_s"]
+    assert phases["import bot.cli"] > 0
+    assert phases["load_content"] > 0
+    assert set(phases["load_content parts"]) >= {"Catalogs.load", "expected_messages", "check_catalogs"}
+    assert "telegram" in report["importtime"]["heaviest_top_level_cumulative_s"]
+    assert isinstance(report["target_met"], bool)
+
+
+def test_compare_needs_a_copy_of_the_tree(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="needs a copy"):
+        bench_startup.compare(tmp_path, 1, 1)
+
+
+# What the start-up fixes rely on: each shortcut gives exactly what the long way gave.
+
+
+def test_leaving_out_files_without_a_keyword_extracts_the_same_texts() -> None:
+    def extract(method_map: list[tuple[str, str]]) -> list[tuple[object, ...]]:
+        found = extract_from_dir(str(PACKAGE), method_map=method_map, keywords=KEYWORDS, comment_tags=("Translators:",))
+        return list(found)
+
+    assert extract(_code_method_map(PACKAGE)) == extract([("**.py", "python")])
+    assert len(_code_method_map(PACKAGE)) < len(list(PACKAGE.glob("*.py")))
+
+
+def test_checking_the_catalogs_already_parsed_finds_what_reading_them_again_finds() -> None:
+    content = load_content(RULES, LOCALES)
+    assert not isinstance(content, list)
+    expected = expected_messages(PACKAGE, [RULES])
+    again = check_catalogs(LOCALES, expected)
+    assert check_catalogs(LOCALES, expected, catalogs=content.catalogs.catalogs) == again
+    partial = {"ru": content.catalogs.catalogs["ru"]}  # the others are read from their files
+    assert check_catalogs(LOCALES, expected, catalogs=partial) == again
+
+
+def test_the_loaded_engine_is_the_one_the_check_explored() -> None:
+    content = load_content(RULES, LOCALES)
+    assert not isinstance(content, list)
+    cached = content.engine._remaining.cache_info()
+    assert cached.currsize > 0  # every conversation already explored: a first question costs no exploration
+    content.engine.step(content.engine.new_session())
+    assert content.engine._remaining.cache_info().misses == cached.misses
