@@ -17,8 +17,8 @@ when only its own work counts; ``--before`` (default: the burst) runs the same p
 with the rate limiter as it was configured before this benchmark (``AIORateLimiter(max_retries=3)``:
 a burst of 30, then 30 a second), for a before/after in one run.
 
-    /tmp/venv0/bin/python -m benchmarks.bench_burst            # --full: 1,000 people, 10 s, both patterns
-    /tmp/venv0/bin/python -m benchmarks.bench_burst --smoke    # a few people, a few seconds
+    .venv/bin/python -m benchmarks.bench_burst            # --full: 1,000 people, 10 s, both patterns
+    .venv/bin/python -m benchmarks.bench_burst --smoke    # a few people, a few seconds
 
 The whole run is bounded: every scenario has a deadline, the run as a whole ``--hard-timeout``
 seconds (170 by default), after which the process exits even if something hangs.

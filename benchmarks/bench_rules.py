@@ -27,8 +27,8 @@ Ratios 100/10 and 1000/100 are computed from figures measured in the same run; t
 the time per answer grows no worse than linearly in the number of rules (a ratio of at most 10 for
 ten times as many rules).
 
-    /tmp/venv0/bin/python -m benchmarks.bench_rules            # --full: 10, 100 and 1,000 rules
-    /tmp/venv0/bin/python -m benchmarks.bench_rules --smoke    # 10 and 30 rules, a few seconds
+    .venv/bin/python -m benchmarks.bench_rules            # --full: 10, 100 and 1,000 rules
+    .venv/bin/python -m benchmarks.bench_rules --smoke    # 10 and 30 rules, a few seconds
 """
 
 from __future__ import annotations

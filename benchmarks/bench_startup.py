@@ -19,9 +19,9 @@ start-up up to the first Bot API call (imports, ``bot.content.load_content`` spl
 opening the store, building the application), ``python -X importtime`` of ``bot.cli`` (the heaviest
 packages) and a cProfile of ``load_content``.
 
-    /tmp/venv0/bin/python -m benchmarks.bench_startup            # --full: 10 starts, 10 of each baseline
-    /tmp/venv0/bin/python -m benchmarks.bench_startup --smoke    # 1 start, 1 of each baseline
-    /tmp/venv0/bin/python -m benchmarks.bench_startup --compare DIR   # also before/after, DIR the old tree
+    .venv/bin/python -m benchmarks.bench_startup            # --full: 10 starts, 10 of each baseline
+    .venv/bin/python -m benchmarks.bench_startup --smoke    # 1 start, 1 of each baseline
+    .venv/bin/python -m benchmarks.bench_startup --compare DIR   # also before/after, DIR the old tree
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ copy; ``ping()`` (each /readyz probe) against the count(*) it ran before; ``size
 
 Run from the repository root (about 4 minutes; it needs ~2 GB of disk in the temp directory)::
 
-    /tmp/venv0/bin/python -m benchmarks.bench_storage            # --full, the default
-    /tmp/venv0/bin/python -m benchmarks.bench_storage --smoke    # tiny sizes, about 10 seconds
+    .venv/bin/python -m benchmarks.bench_storage            # --full, the default
+    .venv/bin/python -m benchmarks.bench_storage --smoke    # tiny sizes, about 10 seconds
 
 It prints its figures and writes ``benchmarks/results/storage.json`` (``--out`` to change).
 """
