@@ -32,11 +32,8 @@ import contextlib
 import datetime as dt
 import faulthandler
 import itertools
-import json
 import logging
 import math
-import os
-import platform
 import re
 import shlex
 import statistics
@@ -55,6 +52,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from benchmarks.common import machine, write_results  # noqa: E402
 from bot import screens, telegram_bot  # noqa: E402
 from bot.content import Content, load_content  # noqa: E402
 from bot.i18n import language_for  # noqa: E402
@@ -486,11 +484,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "burst",
         "title": "Bursts within Telegram's limits: people pressing /start at once",
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": args.command,
         "setup": {
@@ -576,9 +570,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     finally:
         if watchdog:
             faulthandler.cancel_dump_traceback_later()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(report, args.out)
     return report
 
 

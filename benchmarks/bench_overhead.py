@@ -60,7 +60,6 @@ import contextvars
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import signal
@@ -81,6 +80,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from benchmarks.common import machine, write_results  # noqa: E402
 from fakebotapi import TEST_TOKEN, FakeBotApi, FakeUser, free_port  # noqa: E402
 
 RULES = ROOT / "rules" / "decree-821.yaml"
@@ -1021,7 +1021,7 @@ def main(argv: list[str] | None = None) -> dict:
     output: dict[str, Any] = {
         "benchmark": "overhead",
         "title": "Framework overhead: Maslahat against a bare python-telegram-bot echo bot (webhook)",
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m benchmarks.bench_overhead", *raw_argv]),
         "mode": "smoke" if smoke else "full",
@@ -1048,10 +1048,8 @@ def main(argv: list[str] | None = None) -> dict:
             key: before.get(key)
             for key in ("date", "command", "figures", "ratios_maslahat_over_bare", "targets", "profile")
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n")
+    write_results(output, args.out)
     _say(json.dumps({key: output[key] for key in ("ratios_maslahat_over_bare", "targets") if key in output}))
-    _say(f"written to {args.out}")
     return output
 
 

@@ -40,7 +40,6 @@ import gc
 import itertools
 import json
 import os
-import platform
 import random
 import shlex
 import signal
@@ -58,6 +57,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from benchmarks.common import machine, write_results  # noqa: E402
 from bot.check import check_table  # noqa: E402
 from bot.engine import Decision, Engine, Question  # noqa: E402
 from bot.loader import load_table  # noqa: E402
@@ -784,7 +784,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "rules",
         "title": "Rule table growth: load, check and per-answer engine time for 10, 100 and 1,000 rules",
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": args.command,
         "setup": {
@@ -869,9 +869,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     report = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(report, args.out)
     return report
 
 

@@ -32,7 +32,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -50,6 +49,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from benchmarks.common import machine, write_results  # noqa: E402
 from fakebotapi import FakeBotApi, free_port  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
@@ -372,7 +372,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "startup",
         "title": "Start-up: process start to /readyz 200 for `maslahat run`",
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": args.command,
         "setup": {
@@ -422,9 +422,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     report = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(report, args.out)
     return report
 
 

@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+from benchmarks.common import machine, write_results  # noqa: E402
 from bot.engine import Engine, Session  # noqa: E402
 from bot.i18n import LANGUAGES  # noqa: E402
 from bot.loader import load_table  # noqa: E402
@@ -538,12 +539,10 @@ def expire_tenth(path: Path) -> int:
     return changed
 
 
-def machine() -> dict[str, Any]:
+def storage_machine() -> dict[str, Any]:
     return {
-        "platform": platform.platform(),
+        **machine(),
         "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "redis_server": subprocess.run(  # noqa: S603 -- a fixed command
             [shutil.which("redis-server") or "redis-server", "--version"], capture_output=True, text=True, check=False
@@ -576,7 +575,7 @@ def run(
         "benchmark": "storage",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command,
-        "machine": machine(),
+        "machine": storage_machine(),
         "parameters": {
             "sizes": sizes,
             "rounds": rounds,
@@ -602,8 +601,7 @@ def run(
         shutil.rmtree(base, ignore_errors=True)
     results["targets"] = targets(results)
     results["changes_to_bot"] = changes(results)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(results, out)
     return results
 
 
