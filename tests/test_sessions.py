@@ -8,6 +8,7 @@ import json
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -130,70 +131,67 @@ async def shared(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     yield lambda: RedisStore(server.url, ttl=3600, prefix=prefix)  # type: ignore[return-value]
 
 
+@dataclass
+class TwoInstances:
+    """Two bots sharing one store, each on its own webhook, and a person at the first question."""
+
+    one: Application[Any, Any, Any, Any, Any, Any]
+    two: Application[Any, Any, Any, Any, Any, Any]
+    urls: tuple[str, str]
+    user: TelegramUser
+
+    def press_a_man(self, api: FakeBotApi, update_id: int) -> dict[str, Any]:
+        """The update of pressing "A man" under the current question, not yet delivered."""
+        data = encode("a", self.one.bot_data["runtime"].version, "sex", "male")
+        update = api.callback_update(self.user.user, self.user.last_message().message_id, data, enqueue=False)
+        update["update_id"] = update_id
+        return update
+
+
+@contextlib.asynccontextmanager
+async def two_instances(api: FakeBotApi, shared: Callable[[], Store]) -> AsyncIterator[TwoInstances]:
+    ports = free_port(), free_port()
+    async with (
+        running(api, shared(), webhook_port=ports[0]) as one,
+        running(api, shared(), webhook_port=ports[1]) as two,
+    ):
+        user = TelegramUser(api, lambda: handled_updates(one) + handled_updates(two), language_code="en")
+        await user.send("/start")
+        await user.click("Start")
+        yield TwoInstances(
+            one, two, (f"http://127.0.0.1:{ports[0]}/telegram", f"http://127.0.0.1:{ports[1]}/telegram"), user
+        )
+
+
 async def test_a_double_tap_across_two_instances_records_one_answer(shared: Callable[[], Store]) -> None:
-    async with FakeBotApi() as api:
-        ports = free_port(), free_port()
-        async with (
-            running(api, shared(), webhook_port=ports[0]) as one,
-            running(api, shared(), webhook_port=ports[1]) as two,
-        ):
-            user = TelegramUser(api, lambda: handled_updates(one) + handled_updates(two), language_code="en")
-            await user.send("/start")
-            await user.click("Start")
-            question = user.last_message()
-            data = encode("a", one.bot_data["runtime"].version, "sex", "male")
-            first = api.callback_update(user.user, question.message_id, data, enqueue=False)
-            second = api.callback_update(user.user, question.message_id, data, enqueue=False)
-            first["update_id"], second["update_id"] = 700_001, 700_002
-            statuses = await asyncio.gather(
-                api.post_to_webhook(first, secret=WEBHOOK_SECRET, url=f"http://127.0.0.1:{ports[0]}/telegram"),
-                api.post_to_webhook(second, secret=WEBHOOK_SECRET, url=f"http://127.0.0.1:{ports[1]}/telegram"),
-            )
-            assert statuses == [200, 200]
-            await user.wait()
-            record = await one.bot_data["runtime"].store.get(key_of(user))
-            assert dict(record.session.answers) == {"sex": "male"}
-            notices = [api.callback_answers[u["callback_query"]["id"]].get("text") for u in (first, second)]
-            assert sorted(n or "" for n in notices) == ["", screens.STALE_BUTTON]
-            assert not [m for m in user.messages if m.text == screens.SOMETHING_WRONG]
+    async with FakeBotApi() as api, two_instances(api, shared) as pair:
+        first, second = pair.press_a_man(api, 700_001), pair.press_a_man(api, 700_002)
+        statuses = await asyncio.gather(
+            api.post_to_webhook(first, secret=WEBHOOK_SECRET, url=pair.urls[0]),
+            api.post_to_webhook(second, secret=WEBHOOK_SECRET, url=pair.urls[1]),
+        )
+        assert statuses == [200, 200]
+        await pair.user.wait()
+        record = await pair.one.bot_data["runtime"].store.get(key_of(pair.user))
+        assert dict(record.session.answers) == {"sex": "male"}
+        notices = [api.callback_answers[u["callback_query"]["id"]].get("text") for u in (first, second)]
+        assert sorted(n or "" for n in notices) == ["", screens.STALE_BUTTON]
+        assert not [m for m in pair.user.messages if m.text == screens.SOMETHING_WRONG]
 
 
 async def test_an_update_delivered_to_both_instances_is_applied_and_answered_once(shared: Callable[[], Store]) -> None:
-    async with FakeBotApi() as api:
-        ports = free_port(), free_port()
-        async with (
-            running(api, shared(), webhook_port=ports[0]) as one,
-            running(api, shared(), webhook_port=ports[1]) as two,
-        ):
-            user = TelegramUser(api, lambda: handled_updates(one) + handled_updates(two), language_code="en")
-            await user.send("/start")
-            await user.click("Start")
-            question = user.last_message()
-            update = api.callback_update(
-                user.user,
-                question.message_id,
-                encode("a", one.bot_data["runtime"].version, "sex", "male"),
-                enqueue=False,
-            )
-            update["update_id"] = 800_001
-            for port in ports:  # the same update, once to each process (a webhook redelivery)
-                assert (
-                    await api.post_to_webhook(update, secret=WEBHOOK_SECRET, url=f"http://127.0.0.1:{port}/telegram")
-                    == 200
-                )
-                await user.wait()
-            presses = [
-                p
-                for p in api.calls_to("answerCallbackQuery")
-                if p["callback_query_id"] == update["callback_query"]["id"]
-            ]
-            assert len(presses) == 1
-            assert not [m for m in user.messages if m.text == screens.SOMETHING_WRONG]
-            assert (
-                one.bot_data["runtime"].metrics["updates_duplicate"]
-                + two.bot_data["runtime"].metrics["updates_duplicate"]
-                == 1
-            )
+    async with FakeBotApi() as api, two_instances(api, shared) as pair:
+        update = pair.press_a_man(api, 800_001)
+        for url in pair.urls:  # the same update, once to each process (a webhook redelivery)
+            assert await api.post_to_webhook(update, secret=WEBHOOK_SECRET, url=url) == 200
+            await pair.user.wait()
+        presses = [
+            p for p in api.calls_to("answerCallbackQuery") if p["callback_query_id"] == update["callback_query"]["id"]
+        ]
+        assert len(presses) == 1
+        assert not [m for m in pair.user.messages if m.text == screens.SOMETHING_WRONG]
+        duplicates = [app.bot_data["runtime"].metrics["updates_duplicate"] for app in (pair.one, pair.two)]
+        assert sum(duplicates) == 1
 
 
 # A store that fails ----------------------------------------------------------------------------
