@@ -118,6 +118,7 @@ class Engine:
     def __init__(self, table: Table) -> None:
         self.table = table
         self._order = {fact.id: index for index, fact in enumerate(table.facts)}
+        self._next = functools.lru_cache(maxsize=65536)(self._next_uncached)
         self._deciders = functools.lru_cache(maxsize=65536)(self._deciders_uncached)
         self._remaining = functools.lru_cache(maxsize=65536)(self._remaining_uncached)
 
@@ -252,7 +253,7 @@ class Engine:
         if fact.option(option_id) is None:
             raise UnknownOption(f"unknown option {option_id!r} for {fact_id!r}; known: {', '.join(fact.option_ids)}")
 
-    def _next(self, answers: _Answers) -> Fact | Decision:
+    def _next_uncached(self, answers: _Answers) -> Fact | Decision:
         """The fact to ask next, or the decision when the outcome no longer depends on answers."""
         deciders = self._deciders(answers)
         if len({self.table.rules[i].outcome for i in deciders}) == 1:

@@ -42,7 +42,6 @@ class Plan:
     notice: str = ""  # an English msgid, translated when shown
     save: bool = True
     forget: bool = False
-    notice_first: bool = True  # for messages: the notice is sent before the screen
 
 
 def plan_start(engine: Engine, session: Session, payload: str) -> Plan:

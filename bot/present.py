@@ -9,7 +9,7 @@ from bot.engine import Decision, Question, Session
 from bot.i18n import N_, Translator
 from bot.table import Table, holds
 
-__all__ = ["CONFIDENCE_LABELS", "VERDICT_LABELS", "outcome_view", "question_view"]
+__all__ = ["CONFIDENCE_LABELS", "VERDICT_LABELS", "answers_view", "outcome_view", "question_view"]
 
 VERDICT_LABELS = {
     "not_affected": N_("The requirement does not apply to you"),
