@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import gc
 import itertools
 import json
@@ -619,12 +618,8 @@ def measure(path: Path, label: str, args: argparse.Namespace, deadline: float) -
     return result
 
 
-class CachedNextEngine(Engine):
-    """What-if: the engine with its next-question choice cached per answer set, as its other queries are."""
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self._next = functools.lru_cache(maxsize=65536)(super()._next)  # type: ignore[method-assign]
+#: Was a what-if (the next-question choice cached per answer set); Engine now does it itself.
+CachedNextEngine = Engine
 
 
 def _warm_per_answer(engine: Engine, conversations: list[list[tuple[str, str]]], passes: int) -> float:
