@@ -47,6 +47,7 @@ from bot.present import outcome_view
 from bot.screens import Screen
 from bot.settings import Settings
 from bot.store import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
+from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import edit, retrying, send
 
 __all__ = [
@@ -533,14 +534,18 @@ def build_application(
     ``timeout`` bounds each Bot API request (python-telegram-bot's defaults when None).
     """
     settings = runtime.settings
+    timeouts = (
+        {} if timeout is None else {"read_timeout": timeout, "write_timeout": timeout, "connect_timeout": timeout}
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(f"{settings.api_base_url}/bot")
         .base_file_url(f"{settings.api_base_url}/file/bot")
+        # python-telegram-bot's own pool sizes: 256 connections for calls, 1 for getUpdates.
+        .request(AiohttpRequest(256, **timeouts))
+        .get_updates_request(AiohttpRequest(1, **timeouts))
     )
-    if timeout is not None:
-        builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
     if rate_limit:
         # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)
         # lets ~60 out in the first second, and each 429 then halts every chat for retry_after + 0.1 s.
