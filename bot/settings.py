@@ -38,6 +38,7 @@ class Settings:
     port: int = 8080
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     retention_days: int = 7
+    concurrent_chats: int = 64
     storage_url: str = DEFAULT_STORAGE_URL
     operator_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
@@ -106,6 +107,9 @@ def settings_from(
     retention_text = env.get("RETENTION_DAYS", "7")
     if not retention_text.isdigit() or int(retention_text) < 1:
         problems.append(f"RETENTION_DAYS must be a whole number of days, at least 1, not {retention_text!r}")
+    concurrent_text = env.get("CONCURRENT_CHATS", "64")
+    if not concurrent_text.isdigit() or not 1 <= int(concurrent_text) <= 1000:
+        problems.append(f"CONCURRENT_CHATS must be a whole number from 1 to 1000, not {concurrent_text!r}")
     operators = [part.strip() for part in (env.get("OPERATOR_IDS") or "").split(",") if part.strip()]
     if not all(part.isdigit() for part in operators):
         problems.append("OPERATOR_IDS must be Telegram user ids (numbers) separated by commas")
@@ -138,6 +142,7 @@ def settings_from(
         port=int(port_text),
         session_secret=session_secret or secrets.token_bytes(32),
         retention_days=int(retention_text),
+        concurrent_chats=int(concurrent_text),
         storage_url=storage_url,
         operator_ids=frozenset(int(part) for part in operators),
         log_level=log_level,

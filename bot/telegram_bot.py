@@ -49,6 +49,7 @@ from bot.settings import Settings
 from bot.store import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_send import edit, retrying, send
+from bot.telegram_updates import PerChatUpdateProcessor
 
 __all__ = [
     "Runtime",
@@ -545,6 +546,7 @@ def build_application(
         # python-telegram-bot's own pool sizes: 256 connections for calls, 1 for getUpdates.
         .request(AiohttpRequest(256, **timeouts))
         .get_updates_request(AiohttpRequest(1, **timeouts))
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_chats))
     )
     if rate_limit:
         # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)

@@ -37,6 +37,8 @@ def test_token_from_a_file(tmp_path: Path) -> None:
         ({"BOT_TOKEN": TOKEN}, {"api_base_url": "localhost:8081"}, "BOT_API_BASE_URL must be a full"),
         ({"BOT_TOKEN": TOKEN, "PORT": "http"}, {}, "PORT must be a number"),
         ({"BOT_TOKEN": TOKEN, "RETENTION_DAYS": "0"}, {}, "RETENTION_DAYS must be a whole number"),
+        ({"BOT_TOKEN": TOKEN, "CONCURRENT_CHATS": "0"}, {}, "CONCURRENT_CHATS must be a whole number from 1"),
+        ({"BOT_TOKEN": TOKEN, "CONCURRENT_CHATS": "many"}, {}, "CONCURRENT_CHATS must be a whole number from 1"),
         ({"BOT_TOKEN_FILE": "/nonexistent/token"}, {}, "BOT_TOKEN_FILE /nonexistent/token"),
     ],
 )
@@ -50,6 +52,11 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from({"PORT": "0", "RETENTION_DAYS": "x"}, webhook_url="ftp://x")
     assert len(caught.value.problems) == 5
+
+
+def test_concurrent_chats_defaults_to_64_and_can_be_set() -> None:
+    assert settings_from({"BOT_TOKEN": TOKEN}).concurrent_chats == 64
+    assert settings_from({"BOT_TOKEN": TOKEN, "CONCURRENT_CHATS": "1"}).concurrent_chats == 1
 
 
 def test_command_line_overrides_the_environment() -> None:

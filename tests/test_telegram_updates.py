@@ -1,0 +1,153 @@
+"""Which updates run at once (bot/telegram_updates.py): chats side by side, each chat's in order."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from telegram import Chat, Message, Update, User
+from telegram.ext import Application
+
+from bot import screens
+from bot.catalogs import Catalogs
+from bot.engine import Engine
+from bot.loader import load_table
+from bot.settings import Settings
+from bot.store import MemoryStore
+from bot.telegram_bot import Runtime, build_application, handled_updates
+from bot.telegram_updates import PerChatUpdateProcessor
+from conftest import ROOT, RULES
+from fakebotapi import FakeBotApi
+from tgclient import TelegramUser
+
+CATALOGS = Catalogs.load(ROOT / "locales")
+RU = CATALOGS.translator("ru")
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any, Any, Any, Any]]]:
+    async with FakeBotApi() as api:
+        settings = Settings(token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...")
+        runtime = Runtime(Engine(load_table(RULES)), CATALOGS, MemoryStore(ttl=86400), settings)
+        app = build_application(runtime)
+        async with app:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            yield api, app
+            await app.updater.stop()
+            await app.stop()
+
+
+def person(api: FakeBotApi, app: Application[Any, Any, Any, Any, Any, Any], user_id: int) -> TelegramUser:
+    return TelegramUser(api, lambda: handled_updates(app), user_id=user_id, language_code="ru")
+
+
+async def until(condition: Any, seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.002)
+
+
+async def test_one_person_waiting_for_telegram_does_not_hold_up_another(running: Any) -> None:
+    api, app = running
+    slow, quick = person(api, app, 1), person(api, app, 2)
+    api.fail_next("sendMessage", "timeout", seconds=1.5)  # Telegram is slow to answer the first message
+    api.message_update(slow.user, slow.chat, "/start")
+    await until(lambda: api.calls_to("sendMessage"))
+    api.message_update(quick.user, quick.chat, "/start")
+    await until(lambda: handled_updates(app) == 1, seconds=1.0)  # well before the slow answer comes
+    assert RU.gettext(screens.WELCOME) in (quick.last_message().text or "")
+    await slow.wait()
+    assert handled_updates(app) == 2
+
+
+async def test_one_persons_messages_are_answered_one_at_a_time_in_order(running: Any) -> None:
+    api, app = running
+    aziz, other = person(api, app, 1), person(api, app, 2)
+    api.fail_next("sendMessage", "timeout", seconds=1.0)
+    api.message_update(aziz.user, aziz.chat, "/start")
+    api.message_update(aziz.user, aziz.chat, "/help")
+    await until(lambda: api.calls_to("sendMessage"))
+    api.message_update(other.user, other.chat, "/start")
+    await until(lambda: handled_updates(app) == 1, seconds=0.9)  # the bot serves other chats meanwhile...
+    assert len(aziz.messages) == 1  # ...but Aziz's /help waits for his /start
+    await aziz.wait()
+    texts = [m.text or "" for m in aziz.messages]
+    assert len(texts) == 2
+    assert RU.gettext(screens.WELCOME) in texts[0]
+    assert texts[1] == screens.help_screen(RU).text
+    processor = app.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
+    assert processor.chats_in_flight == 0  # nobody's chat id is kept once their updates are done
+
+
+# The processor alone ------------------------------------------------------------------------------
+
+
+def update(update_id: int, chat_id: int | None) -> Update:
+    if chat_id is None:
+        return Update(update_id)
+    chat = Chat(chat_id, Chat.PRIVATE)
+    user = User(chat_id, "Test", is_bot=False)
+    return Update(update_id, message=Message(update_id, dt.datetime.now(dt.UTC), chat, from_user=user, text="x"))
+
+
+async def test_a_chats_updates_run_in_arrival_order_and_chats_interleave() -> None:
+    processor = PerChatUpdateProcessor(8)
+    log: list[str] = []
+
+    async def work(name: str, pause: float) -> None:
+        log.append(f"{name} start")
+        await asyncio.sleep(pause)
+        log.append(f"{name} end")
+
+    await asyncio.gather(
+        processor.process_update(update(1, 10), work("a1", 0.05)),
+        processor.process_update(update(2, 10), work("a2", 0)),
+        processor.process_update(update(3, 20), work("b1", 0.01)),
+        processor.process_update(update(4, 10), work("a3", 0)),
+    )
+    assert [e for e in log if e.startswith("a")] == ["a1 start", "a1 end", "a2 start", "a2 end", "a3 start", "a3 end"]
+    assert log.index("b1 end") < log.index("a1 end")  # chat 20 did not wait for chat 10
+    assert processor.chats_in_flight == 0
+
+
+async def test_a_chat_takes_one_place_however_much_it_sends() -> None:
+    processor = PerChatUpdateProcessor(2)
+    running: list[int] = []
+
+    async def work(chat: int) -> None:
+        running.append(chat)
+        await asyncio.sleep(0.01)
+
+    many = [processor.process_update(update(i, 10), work(10)) for i in range(5)]
+    await asyncio.wait_for(asyncio.gather(*many, processor.process_update(update(9, 20), work(20))), 5)
+    assert running.index(20) == 1  # chat 20 started while chat 10's first update was running
+    assert running.count(10) == 5
+
+
+async def test_a_failure_outside_the_handlers_does_not_lose_the_chats_next_updates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    processor = PerChatUpdateProcessor(4)
+    done: list[int] = []
+
+    async def fail() -> None:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("boom")
+
+    async def work(n: int) -> None:
+        done.append(n)
+
+    await asyncio.gather(
+        processor.process_update(update(1, 10), fail()),
+        processor.process_update(update(2, 10), work(2)),
+        processor.process_update(update(3, None), work(3)),  # no chat: runs at once
+    )
+    assert sorted(done) == [2, 3]
+    assert "an update could not be processed" in caplog.text
