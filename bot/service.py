@@ -11,6 +11,7 @@ closed. SIGHUP re-reads the rule table and catalogs and swaps them in only if th
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
 import signal
@@ -34,6 +35,18 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header name, not a secret
 
 
+def _freeze_heap() -> None:
+    """Take what is alive now (rules, catalogs, libraries) out of the cyclic collector's way.
+
+    A full collection walks every tracked object: ~80,000 once the catalogs and python-telegram-bot
+    are loaded, ~27 ms on the benchmark machine, paid by whichever update happens to trigger it
+    (it was bench_overhead's p99). Frozen objects are never walked again; reference counting still
+    frees them as usual (:func:`gc.freeze`).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Service:
     """Runs one bot process until it is told to stop."""
 
@@ -45,6 +58,9 @@ class Service:
         self.rules = rules
         self.locales = locales
         self.stopping = asyncio.Event()
+        #: Seconds after a reload before what is alive is frozen again (see _freeze_heap).
+        self.refreeze_after = 5.0
+        self._refreeze: asyncio.TimerHandle | None = None
         application.bot_data["reload"] = self.reload
 
     # Content ------------------------------------------------------------------------------
@@ -60,6 +76,12 @@ class Service:
             return loaded
         # One assignment between two awaits: handlers see either the old pair or the new one.
         self.runtime.engine, self.runtime.catalogs = loaded.engine, loaded.catalogs
+        # Updates in flight may still hold the old content: freeze again once they are done, so
+        # that it is collected, cycles and all, rather than frozen for good.
+        gc.unfreeze()
+        if self._refreeze is not None:
+            self._refreeze.cancel()
+        self._refreeze = asyncio.get_running_loop().call_later(self.refreeze_after, _freeze_heap)
         self.runtime.metrics["reloads"] += 1
         log.info("reloaded rules %s and catalogs", loaded.engine.table.version_tag)
         return []
@@ -145,6 +167,7 @@ class Service:
             runner = web.AppRunner(self.web_app(), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, settings.listen, settings.port).start()
+            _freeze_heap()
             mode = "webhook" if settings.webhook_url else "polling"
             log.info("running in %s mode; HTTP on %s:%d", mode, settings.listen, settings.port)
             await self.stopping.wait()
@@ -155,5 +178,8 @@ class Service:
             await runner.cleanup()
             await stop_background(app)
         finally:
+            if self._refreeze is not None:
+                self._refreeze.cancel()
+            gc.unfreeze()
             await app.shutdown()
         log.info("stopped")
