@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import yamlsource
 from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
+from conftest import ROOT
 
 
 def syntax_problem(text: str) -> Problem:
@@ -131,3 +135,56 @@ def test_problem_reads_as_path_line_id_message() -> None:
 def test_problems_sort_by_file_then_line() -> None:
     problems = [Problem("b", 1, "", "m"), Problem("a", 10, "", "m"), Problem("a", 9, "z", "m")]
     assert [(p.path, p.line) for p in sorted(problems)] == [("a", 9), ("a", 10), ("b", 1)]
+
+
+# libyaml and the pure-Python parser ----------------------------------------------------------------
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return False  # the loader reports that before any YAML is parsed
+    return True
+
+
+YAML_FILES = sorted(
+    path for path in [*(ROOT / "rules").glob("*.yaml"), *(ROOT / "tests" / "fixtures").rglob("*.yaml")] if _utf8(path)
+)
+
+
+def _shape(value: Any) -> Any:
+    """The data with every line and raw text it carries, for comparing two reads of one file."""
+    if isinstance(value, Map):
+        return ("map", value.line, value.key_lines, value.raw, {k: _shape(v) for k, v in value.items()})
+    if isinstance(value, Seq):
+        return ("seq", value.line, value.item_lines, value.raw, [_shape(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def _read_both(text: str) -> tuple[Any, Any]:
+    """read_yaml with libyaml (as shipped) and with the pure-Python parser only."""
+    try:
+        fast: Any = read_yaml(text, "t.yaml")
+    except YamlSyntaxError as exc:
+        fast = exc.problems
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlsource, "_FastLoader", None)
+        try:
+            slow: Any = read_yaml(text, "t.yaml")
+        except YamlSyntaxError as exc:
+            slow = exc.problems
+    return fast, slow
+
+
+def test_libyaml_is_there_to_make_start_up_fast() -> None:
+    assert yamlsource._FastLoader is not None  # PyYAML's wheels ship it; without it reading is ~10x slower
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_both_parsers_read_every_file_alike_lines_and_problems_included(path: Path) -> None:
+    fast, slow = _read_both(path.read_text(encoding="utf-8"))
+    if isinstance(slow, list):
+        assert fast == slow
+    else:
+        assert (_shape(fast[0]), fast[1]) == (_shape(slow[0]), slow[1])
