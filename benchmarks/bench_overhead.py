@@ -17,14 +17,20 @@ Processes, so that no two measured parties share an event loop:
   ``answer_callback_query``: two Bot API calls per press, like Maslahat's edit + answer), behind a
   minimal aiohttp webhook doing what ``bot.service.Service`` does: check the secret header,
   ``Update.de_json``, ``application.update_queue.put``, answer 200.
-* **Maslahat** (its own process): ``bot.telegram_bot.build_application`` over a ``Runtime`` with
+* **Maslahat** (its own process), as shipped: ``bot.telegram_bot.build_application`` over a ``Runtime`` with
   the shipped rule table and catalogs (loaded and validated as ``maslahat run`` does) and a
   ``MemoryStore``, run by ``bot.service.Service`` (its aiohttp server: webhook, /healthz, /readyz,
   /metrics; logging configured as ``maslahat run`` does). Compared with the bare bot with
   ``rate_limit=False``; measured once more as shipped (``rate_limit=True``: the AIORateLimiter
   keeping to Telegram's ~30 messages a second, a cap by design).
 
-Both bots use python-telegram-bot's default update processing: one update at a time.
+* **Maslahat before** (its own process): the same, but with what this round of changes replaced:
+  python-telegram-bot's default transport (``HTTPXRequest``, as the bare bot) and one update at a
+  time (``CONCURRENT_CHATS=1``), so before and after are measured in the same run.
+
+The bare bot uses python-telegram-bot's defaults: ``HTTPXRequest`` and one update at a time.
+Maslahat as shipped uses ``bot.telegram_http.AiohttpRequest`` and ``bot.telegram_updates`` (chats
+side by side, each chat's updates in order).
 
 Load: people, each waiting for the bot to finish one update before sending the next. For Maslahat
 a person sends /start, presses Start (sometimes a language), answers the current question with one
@@ -35,15 +41,15 @@ sequence of kinds. An update is *done* when its last Bot API call arrives: the a
 of a press, the sendMessage of a message (for Maslahat, the one with buttons).
 
 * **saturation**: ``senders`` people-loops, each over ``per_sender`` people, primed first; updates
-  done per second in each measured window; rounds alternate bare and Maslahat (ABBA…), since the
-  machine may be shared and its load drifts; the throughput ratio is the median of the ratios of
-  neighbouring rounds.
+  done per second in each measured window; the bots take turns (ABC CBA …), since the machine may
+  be shared and its load drifts; a throughput ratio is the median of the ratios of neighbouring
+  rounds.
 * **latency**: updates started at a fixed rate (``load`` × the lower saturation throughput of the
   run, unless ``--rate``), each for the next idle person, in alternating slices; latency = from
   the POST to the first sendMessage/editMessageText of that update reaching the fake API.
 * **round-trip experiment**: every Bot API call answered ``rtt_ms`` late, as over the network to
-  Telegram: the one-at-a-time processing, not the CPU, then bounds throughput; the same with
-  python-telegram-bot's ``concurrent_updates`` (set here; build_application has no such option).
+  Telegram: one-at-a-time processing, not the CPU, then bounds throughput; the bare bot once more
+  with python-telegram-bot's ``concurrent_updates`` (which gives up each chat's order).
 * **profile**: each bot at saturation once more, sampled from outside by py-spy (pyinstrument in
   the bot process if py-spy cannot attach); the samples are summed by area and by bot/ function.
 
@@ -89,10 +95,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "overhead.json"
 SECRET = "bench_secret_0123456789"  # noqa: S105 - a fixed webhook secret for loopback only
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
 WEBHOOK_PATH = "telegram"
-KINDS = ("bare", "maslahat", "maslahat_rate_limited")
-#: Only for the round-trip experiment: the same bots with python-telegram-bot's concurrent_updates.
-CONCURRENT = ("bare_concurrent", "maslahat_concurrent")
+KINDS = ("bare", "maslahat", "maslahat_before", "maslahat_rate_limited")
+#: Measured side by side (saturation rounds and latency slices in turn).
+COMPARED = ("bare", "maslahat", "maslahat_before")
+#: Only for the round-trip experiment: the bare bot with python-telegram-bot's concurrent_updates.
+CONCURRENT = ("bare_concurrent",)
 CONCURRENT_UPDATES = 64
+RTT_KINDS = ("bare", "bare_concurrent", "maslahat_before", "maslahat")
 LANGS = ("ru", "uz", "tg", "ky", "en")
 #: Chances, per update mid-conversation, of typing text or pressing Back instead of answering.
 P_TEXT = 0.10
@@ -593,7 +602,7 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False) -> None:
         await runner.cleanup()
 
 
-async def serve_maslahat(api: str, port: int, *, rate_limit: bool, concurrent: bool = False) -> None:
+async def serve_maslahat(api: str, port: int, *, rate_limit: bool, before: bool = False) -> None:
     from bot.content import load_content
     from bot.logs import configure_logging
     from bot.service import Service
@@ -609,21 +618,22 @@ async def serve_maslahat(api: str, port: int, *, rate_limit: bool, concurrent: b
         port=port,
         session_secret=b"bench secret, 32 bytes long.....",
         storage_url="memory://",
+        concurrent_chats=1 if before else Settings.concurrent_chats,
     )
     configure_logging(settings.log_level, [settings.token, SECRET], settings.log_format)
     loaded = load_content(RULES, LOCALES)
     if isinstance(loaded, list):
         raise SystemExit("\n".join(loaded))
     runtime = Runtime(loaded.engine, loaded.catalogs, MemoryStore(settings.retention_days * 86400), settings)
-    if concurrent:  # an experiment only: build_application has no such option
+    if before:  # python-telegram-bot's default transport, as before bot/telegram_http.py
+        from telegram.request import HTTPXRequest
+
         import bot.telegram_bot as telegram_bot
 
-        class ConcurrentBuilder(telegram_bot.ApplicationBuilder):  # type: ignore[misc]
-            def build(self) -> Any:
-                self.concurrent_updates(CONCURRENT_UPDATES)
-                return super().build()
+        def httpx_request(connection_pool_size: int, **timeouts: float) -> HTTPXRequest:
+            return HTTPXRequest(connection_pool_size=connection_pool_size, **timeouts)
 
-        telegram_bot.ApplicationBuilder = ConcurrentBuilder  # type: ignore[misc]
+        telegram_bot.AiohttpRequest = httpx_request  # type: ignore[assignment,misc]
     await Service(build_application(runtime, rate_limit=rate_limit), runtime, RULES, LOCALES).run()
 
 
@@ -633,7 +643,9 @@ def serve(kind: str, api: str, port: int, pyinstrument: str | None) -> None:
         if kind.startswith("bare"):
             asyncio.run(serve_bare(api, port, concurrent=concurrent))
         else:
-            asyncio.run(serve_maslahat(api, port, rate_limit=kind == "maslahat_rate_limited", concurrent=concurrent))
+            asyncio.run(
+                serve_maslahat(api, port, rate_limit=kind == "maslahat_rate_limited", before=kind == "maslahat_before")
+            )
 
     if not pyinstrument:
         go()
@@ -801,42 +813,42 @@ def _say(text: str) -> None:
 async def run(args: argparse.Namespace) -> dict:
     if args.profile_only:
         work = Path(tempfile.mkdtemp(prefix="bench_overhead_"))  # the raw profiles stay there
-        return {"profile": {kind: await profile(kind, args, work) for kind in ("bare", "maslahat")}}
+        return {"profile": {kind: await profile(kind, args, work) for kind in COMPARED}}
     sat: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     slices: dict[str, list[Slice]] = {kind: [] for kind in KINDS}
     rates: dict[str, float] = {}
-    async with running("bare") as bare, running("maslahat") as maslahat:
-        bots = {"bare": bare, "maslahat": maslahat}
+    async with contextlib.AsyncExitStack() as stack:
+        bots = {kind: await stack.enter_async_context(running(kind)) for kind in COMPARED}
         groups = {kind: people_groups(bot, args.senders, args.per_sender, seed=100) for kind, bot in bots.items()}
         for kind in bots:
             await prime(bots[kind], groups[kind], args.prime)
         # Alternating rounds (ABBA…), so load from other processes on the machine falls on both alike.
         for round_ in range(args.rounds):
-            for kind in ("bare", "maslahat") if round_ % 2 == 0 else ("maslahat", "bare"):
+            for kind in COMPARED if round_ % 2 == 0 else COMPARED[::-1]:
                 figures = await saturation(bots[kind], groups[kind], warmup=args.warmup, seconds=args.seconds)
                 sat[kind].append(figures)
                 _say(
-                    f"saturation {kind:8} round {round_ + 1}: {figures['updates_per_s']:6.1f} updates/s; CPU "
+                    f"saturation {kind:15} round {round_ + 1}: {figures['updates_per_s']:6.1f} updates/s; CPU "
                     f"ms/update bot {figures['bot_cpu_ms_per_update']:.2f}, driver "
                     f"{figures['driver_cpu_ms_per_update']:.2f}; cores: bot {figures['bot_cpu_util']:.2f}, driver "
                     f"{figures['driver_cpu_util']:.2f}, other processes {figures['other_processes_cpu_util']:.2f}"
                 )
-        slowest = min(_median([r["updates_per_s"] for r in sat[k]]) for k in ("bare", "maslahat"))
+        slowest = min(_median([r["updates_per_s"] for r in sat[k]]) for k in COMPARED)
         rate = args.rate or max(1.0, round(args.load * slowest))
-        rates.update(bare=rate, maslahat=rate)
+        rates.update(dict.fromkeys(COMPARED, rate))
         # The same people, mid-conversation, one update each at a time, drawn in turn.
         idle = {kind: deque(p for group in groups[kind] for p in group) for kind in bots}
         for slice_ in range(args.slices):
-            for kind in ("bare", "maslahat") if slice_ % 2 == 0 else ("maslahat", "bare"):
+            for kind in COMPARED if slice_ % 2 == 0 else COMPARED[::-1]:
                 slices[kind].append(
                     await fixed_rate_slice(
                         bots[kind], idle[kind], rate=rate, warmup=args.slice_warmup, seconds=args.slice_seconds
                     )
                 )
-        for kind in ("bare", "maslahat"):
+        for kind in COMPARED:
             figures = latency_figures(slices[kind], rate)
             _say(
-                f"latency    {kind:8} at {rate:.0f}/s: p50 {figures['latency_ms']['p50']} ms, "
+                f"latency    {kind:15} at {rate:.0f}/s: p50 {figures['latency_ms']['p50']} ms, "
                 f"p99 {figures['latency_ms']['p99']} ms ({figures['updates']} updates)"
             )
     if args.rate_limited:
@@ -864,10 +876,11 @@ async def run(args: argparse.Namespace) -> dict:
         experiment = {
             "what": f"every Bot API call answered {args.rtt_ms:.0f} ms late, as over the network to Telegram; "
             f"saturation with {args.rtt_senders} people-loops of one person each (primed without the delay); "
-            f"*_concurrent: python-telegram-bot's concurrent_updates({CONCURRENT_UPDATES}), set by this benchmark "
-            "(build_application has no such option)",
+            f"bare_concurrent: python-telegram-bot's concurrent_updates({CONCURRENT_UPDATES}) (no order per chat); "
+            "maslahat: as shipped (bot.telegram_updates, one update at a time per chat, CONCURRENT_CHATS=64); "
+            "maslahat_before: one update at a time",
         }
-        for kind in ("bare", "maslahat", *CONCURRENT):
+        for kind in RTT_KINDS:
             async with running(kind) as bot:
                 few = people_groups(bot, args.rtt_senders, 1, seed=400)
                 await prime(bot, few, args.prime)
@@ -892,21 +905,8 @@ async def run(args: argparse.Namespace) -> dict:
             },
             "fixed_rate": latency_figures(slices[kind], rates[kind]),
         }
-    b, m = figures_out["bare"], figures_out["maslahat"]
-    pairs = list(zip(m["saturation"]["rounds"], b["saturation"]["rounds"], strict=True))
-    per_round = [_ratio(x["updates_per_s"], y["updates_per_s"]) for x, y in pairs]
-    cpu_per_round = [_ratio(x["bot_cpu_ms_per_update"], y["bot_cpu_ms_per_update"]) for x, y in pairs]
-    ratios = {
-        # Each round's Maslahat figure over the bare figure measured next to it (the machine is
-        # shared, and its load drifts), then the median over rounds.
-        "throughput": round(_median(per_round), 3),
-        "throughput_per_round": per_round,
-        "throughput_of_medians": _ratio(m["saturation"]["updates_per_s"], b["saturation"]["updates_per_s"]),
-        "bot_cpu_per_update": round(_median(cpu_per_round), 3),
-        "bot_cpu_per_update_per_round": cpu_per_round,
-        "latency_p50": _ratio(m["fixed_rate"]["latency_ms"]["p50"], b["fixed_rate"]["latency_ms"]["p50"]),
-        "latency_p99": _ratio(m["fixed_rate"]["latency_ms"]["p99"], b["fixed_rate"]["latency_ms"]["p99"]),
-    }
+    b = figures_out["bare"]
+    ratios = _ratios(figures_out["maslahat"], b)
     if "maslahat_rate_limited" in figures_out:
         ratios["throughput_with_shipped_rate_limiter"] = _ratio(
             figures_out["maslahat_rate_limited"]["saturation"]["updates_per_s"], b["saturation"]["updates_per_s"]
@@ -914,6 +914,8 @@ async def run(args: argparse.Namespace) -> dict:
     result: dict[str, Any] = {
         "figures": figures_out,
         "ratios_maslahat_over_bare": ratios,
+        "ratios_before_over_bare": _ratios(figures_out["maslahat_before"], b),
+        "ratios_maslahat_over_before": _ratios(figures_out["maslahat"], figures_out["maslahat_before"]),
         "targets": {
             "throughput_at_least_0.8_of_bare": ratios["throughput"] >= 0.8,
             "p99_at_most_2x_bare": ratios["latency_p99"] <= 2.0,
@@ -923,8 +925,27 @@ async def run(args: argparse.Namespace) -> dict:
         result["round_trip_experiment"] = experiment
     if args.profile:
         work = Path(tempfile.mkdtemp(prefix="bench_overhead_"))  # the raw profiles stay there
-        result["profile"] = {kind: await profile(kind, args, work) for kind in ("bare", "maslahat")}
+        result["profile"] = {kind: await profile(kind, args, work) for kind in COMPARED}
     return result
+
+
+def _ratios(m: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """``m`` over ``b``: each round's figure over the one measured next to it, then the median over rounds.
+
+    The machine may be shared and its load drifts; neighbouring rounds see about the same load.
+    """
+    pairs = list(zip(m["saturation"]["rounds"], b["saturation"]["rounds"], strict=True))
+    per_round = [_ratio(x["updates_per_s"], y["updates_per_s"]) for x, y in pairs]
+    cpu_per_round = [_ratio(x["bot_cpu_ms_per_update"], y["bot_cpu_ms_per_update"]) for x, y in pairs]
+    return {
+        "throughput": round(_median(per_round), 3),
+        "throughput_per_round": per_round,
+        "throughput_of_medians": _ratio(m["saturation"]["updates_per_s"], b["saturation"]["updates_per_s"]),
+        "bot_cpu_per_update": round(_median(cpu_per_round), 3),
+        "bot_cpu_per_update_per_round": cpu_per_round,
+        "latency_p50": _ratio(m["fixed_rate"]["latency_ms"]["p50"], b["fixed_rate"]["latency_ms"]["p50"]),
+        "latency_p99": _ratio(m["fixed_rate"]["latency_ms"]["p99"], b["fixed_rate"]["latency_ms"]["p99"]),
+    }
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -943,15 +964,17 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
             f"at {data['fixed_rate']['rate_per_s']}/s",
         ]
     summary["ratio_throughput"] = ratios["throughput"]
+    summary["ratio_throughput_before"] = result["ratios_before_over_bare"]["throughput"]
+    summary["ratio_latency_p99_before"] = result["ratios_before_over_bare"]["latency_p99"]
     summary["ratio_bot_cpu_per_update"] = ratios["bot_cpu_per_update"]
     summary["ratio_latency_p50"] = ratios["latency_p50"]
     summary["ratio_latency_p99"] = ratios["latency_p99"]
     profiles = result.get("profile", {})
-    if all("areas" in profiles.get(kind, {}) for kind in ("bare", "maslahat")):
-        # Sampled wall time per update at saturation, [bare, Maslahat], by where it went.
-        areas = dict.fromkeys([*profiles["maslahat"]["areas"], *profiles["bare"]["areas"]])
-        summary["profile_ms_per_update_bare_maslahat"] = {
-            area: [profiles[kind]["areas"].get(area, {}).get("ms_per_update", 0.0) for kind in ("bare", "maslahat")]
+    if all("areas" in profiles.get(kind, {}) for kind in COMPARED):
+        # Sampled wall time per update at saturation, [bare, Maslahat, Maslahat before], by where it went.
+        areas = dict.fromkeys(area for kind in COMPARED for area in profiles[kind]["areas"])
+        summary["profile_ms_per_update_bare_maslahat_before"] = {
+            area: [profiles[kind]["areas"].get(area, {}).get("ms_per_update", 0.0) for kind in COMPARED]
             for area in areas
         }
         summary["maslahat_bot_own_code_share_pct"] = (
@@ -1032,8 +1055,13 @@ def main(argv: list[str] | None = None) -> dict:
             "answer_callback_query), behind a minimal aiohttp webhook (secret check, de_json, update_queue)",
             "maslahat": "bot.telegram_bot.build_application(rate_limit=False) over Runtime(shipped rules and "
             "catalogs, MemoryStore) behind bot.service.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
+            "maslahat_before": "the same before this round of changes: python-telegram-bot's default transport "
+            "(HTTPXRequest) and one update at a time (CONCURRENT_CHATS=1)",
             "maslahat_rate_limited": "the same with rate_limit=True, as shipped (AIORateLimiter: 30 chat calls/s)",
-            "update_processing": "python-telegram-bot's default in both: one update at a time",
+            "update_processing": "bare: python-telegram-bot's default, one update at a time; maslahat: as shipped, "
+            "chats side by side, each chat's updates in order (bot.telegram_updates, CONCURRENT_CHATS=64)",
+            "transport": "bare and maslahat_before: HTTPXRequest (python-telegram-bot's default); maslahat: "
+            "bot.telegram_http.AiohttpRequest",
             "latency": "POST start -> first sendMessage/editMessageText of that update at the fake API",
             "done": "answerCallbackQuery of a press; the sendMessage of a message (for Maslahat the one with buttons)",
             "load_from_other_processes": "the machine is shared; see other_processes_cpu_util in each window",
