@@ -150,3 +150,42 @@ async def test_it_must_be_initialized_and_can_be_shut_down_and_opened_again(api:
 def test_a_pool_needs_a_connection() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         AiohttpRequest(0)
+
+
+async def test_a_proxy_named_in_the_environment_carries_the_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    request_lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_lines.append(head.split(b"\r\n", 1)[0])
+        length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
+        await reader.readexactly(length)
+        body = b'{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Via proxy","username":"proxied_bot"}}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+        writer.write(body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(1)
+    await request.initialize()
+    try:
+        bot = make_bot("http://api.telegram.invalid", "1:abc", request)
+        me = await bot.get_me()
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
+    assert me.username == "proxied_bot"
+    assert request_lines == [b"POST http://api.telegram.invalid/bot1:abc/getMe HTTP/1.1"]
+
+
+async def test_no_proxy_sends_the_calls_directly(api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with make_bot(api.base_url, api.token) as bot:
+        assert (await bot.get_me()).username == "maslahat_test_bot"

@@ -30,7 +30,9 @@ RU = CATALOGS.translator("ru")
 @pytest.fixture
 async def running() -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any, Any, Any, Any]]]:
     async with FakeBotApi() as api:
-        settings = Settings(token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...")
+        settings = Settings(
+            token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long..."
+        )
         runtime = Runtime(Engine(load_table(RULES)), CATALOGS, MemoryStore(ttl=86400), settings)
         app = build_application(runtime)
         async with app:
