@@ -668,8 +668,8 @@ def serve(kind: str, api: str, port: int, pyinstrument: str | None) -> None:
 AREAS: tuple[tuple[str, Callable[[list[str]], bool]], ...] = (
     ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
     ("httpcore: a failed `import sniffio` on every request", lambda fs: _has(fs, "current_async_library (httpcore")),
-    ("Bot API calls: PTB method, request, httpx, socket, result de_json", lambda fs: _in_bot_api_call(fs)),
-    ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: _has(fs, "aiohttp/")),
+    ("Bot API calls: PTB method, transport (httpx, aiohttp), socket, de_json", lambda fs: _in_bot_api_call(fs)),
+    ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: _has(fs, "aiohttp/web")),
     ("bot/ own code (not in a Bot API call)", lambda fs: any(_ours(f) for f in fs)),
     ("PTB dispatch: update processor, handlers, filters", lambda fs: _has(fs, "telegram/")),
     ("event loop and other", lambda fs: True),
