@@ -24,6 +24,8 @@ Processes, so that no two measured parties share an event loop:
   ``rate_limit=False``; measured once more as shipped (``rate_limit=True``: the AIORateLimiter
   keeping to Telegram's ~30 messages a second, a cap by design).
 
+* **bare, same stack** (its own process): the bare bot on Maslahat's transport and update
+  processing, so that what Maslahat's own handlers cost is also measured like for like.
 * **Maslahat before** (its own process): the same, but with what this round of changes replaced:
   python-telegram-bot's default transport (``HTTPXRequest``, as the bare bot) and one update at a
   time (``CONCURRENT_CHATS=1``), so before and after are measured in the same run.
@@ -96,9 +98,9 @@ RESULTS = ROOT / "benchmarks" / "results" / "overhead.json"
 SECRET = "bench_secret_0123456789"  # noqa: S105 - a fixed webhook secret for loopback only
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
 WEBHOOK_PATH = "telegram"
-KINDS = ("bare", "maslahat", "maslahat_before", "maslahat_rate_limited")
+KINDS = ("bare", "maslahat", "maslahat_before", "bare_same_stack", "maslahat_rate_limited")
 #: Measured side by side (saturation rounds and latency slices in turn).
-COMPARED = ("bare", "maslahat", "maslahat_before")
+COMPARED = ("bare", "maslahat", "maslahat_before", "bare_same_stack")
 #: Only for the round-trip experiment: the bare bot with python-telegram-bot's concurrent_updates.
 CONCURRENT = ("bare_concurrent",)
 CONCURRENT_UPDATES = 64
@@ -556,9 +558,12 @@ async def _wait_healthy(http: aiohttp.ClientSession, port: int, process: subproc
 # The bots (run with --serve, each in its own process)
 
 
-async def serve_bare(api: str, port: int, *, concurrent: bool = False) -> None:
+async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stack: bool = False) -> None:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+    from bot.telegram_http import AiohttpRequest
+    from bot.telegram_updates import PerChatUpdateProcessor
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
@@ -573,6 +578,9 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False) -> None:
         await context.bot.answer_callback_query(query.id)
 
     builder = ApplicationBuilder().token(TEST_TOKEN).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+    if same_stack:  # Maslahat's transport and update processing, none of its handlers
+        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+        builder = builder.concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
     app = (builder.concurrent_updates(CONCURRENT_UPDATES) if concurrent else builder).build()
     app.add_handler(MessageHandler(filters.ALL, on_message))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -642,7 +650,7 @@ def serve(kind: str, api: str, port: int, pyinstrument: str | None) -> None:
     def go() -> None:
         concurrent = kind in CONCURRENT
         if kind.startswith("bare"):
-            asyncio.run(serve_bare(api, port, concurrent=concurrent))
+            asyncio.run(serve_bare(api, port, concurrent=concurrent, same_stack=kind == "bare_same_stack"))
         else:
             asyncio.run(
                 serve_maslahat(api, port, rate_limit=kind == "maslahat_rate_limited", before=kind == "maslahat_before")
@@ -935,6 +943,8 @@ async def run(args: argparse.Namespace) -> dict:
         "ratios_maslahat_over_bare": ratios,
         "ratios_before_over_bare": _ratios(figures_out["maslahat_before"], b),
         "ratios_maslahat_over_before": _ratios(figures_out["maslahat"], figures_out["maslahat_before"]),
+        # Like for like: the bare bot on Maslahat's transport and update processing.
+        "ratios_maslahat_over_bare_same_stack": _ratios(figures_out["maslahat"], figures_out["bare_same_stack"]),
         "targets": {
             "throughput_at_least_0.8_of_bare": ratios["throughput"] >= 0.8,
             "p99_at_most_2x_bare": ratios["latency_p99"] <= 2.0,
@@ -985,14 +995,18 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
     summary["ratio_throughput"] = ratios["throughput"]
     summary["ratio_throughput_before"] = result["ratios_before_over_bare"]["throughput"]
     summary["ratio_latency_p99_before"] = result["ratios_before_over_bare"]["latency_p99"]
+    summary["ratio_throughput_over_bare_same_stack"] = result["ratios_maslahat_over_bare_same_stack"]["throughput"]
+    summary["ratio_bot_cpu_per_update_over_bare_same_stack"] = result["ratios_maslahat_over_bare_same_stack"][
+        "bot_cpu_per_update"
+    ]
     summary["ratio_bot_cpu_per_update"] = ratios["bot_cpu_per_update"]
     summary["ratio_latency_p50"] = ratios["latency_p50"]
     summary["ratio_latency_p99"] = ratios["latency_p99"]
     profiles = result.get("profile", {})
     if all("areas" in profiles.get(kind, {}) for kind in COMPARED):
-        # Sampled wall time per update at saturation, [bare, Maslahat, Maslahat before], by where it went.
+        # Sampled wall time per update at saturation, one figure per bot in COMPARED order, by where it went.
         areas = dict.fromkeys(area for kind in COMPARED for area in profiles[kind]["areas"])
-        summary["profile_ms_per_update_bare_maslahat_before"] = {
+        summary["profile_ms_per_update_" + "_".join(COMPARED)] = {
             area: [profiles[kind]["areas"].get(area, {}).get("ms_per_update", 0.0) for kind in COMPARED]
             for area in areas
         }
@@ -1076,6 +1090,8 @@ def main(argv: list[str] | None = None) -> dict:
             "catalogs, MemoryStore) behind bot.service.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
             "maslahat_before": "the same before this round of changes: python-telegram-bot's default transport "
             "(HTTPXRequest) and one update at a time (CONCURRENT_CHATS=1)",
+            "bare_same_stack": "the bare bot on Maslahat's transport (AiohttpRequest) and update processing "
+            "(PerChatUpdateProcessor(64)): what Maslahat's own handlers cost, like for like",
             "maslahat_rate_limited": "the same with rate_limit=True, as shipped (AIORateLimiter: 30 chat calls/s)",
             "update_processing": "bare: python-telegram-bot's default, one update at a time; maslahat: as shipped, "
             "chats side by side, each chat's updates in order (bot.telegram_updates, CONCURRENT_CHATS=64)",

@@ -1,16 +1,22 @@
 """Assemble benchmarks/RESULTS.md from the JSON each benchmark writes to benchmarks/results/.
 
+RESULTS.md opens with each benchmark's targets, then ``benchmarks/FINDINGS.md`` (written by hand:
+what profiling found and what was changed, before and after), then a section per benchmark: its
+command, machine and date, its summary and targets, and every figure in a folded table.
+
 Run: `.venv/bin/python -m benchmarks.report` (after running the benchmarks; see benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+FINDINGS = HERE / "FINDINGS.md"
 ORDER = ["overhead", "storage", "rules", "startup", "burst"]
 
 
@@ -46,15 +52,41 @@ def _section(name: str, data: dict[str, Any]) -> str:
         if k not in {"title", "command", "date", "machine", "summary", "conclusion", "targets"}
     }
     if rest:
-        lines += ["", "| figure | value |", "|---|---|"]
+        lines += ["", "<details><summary>Every figure of this run</summary>", ""]
+        lines += ["| figure | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in _flatten(rest)]
+        lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def _targets(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per target of every benchmark: met or not, the figures it rests on, and when it was measured."""
+
+    def shown(met: Any) -> str:
+        return "yes" if met is True else "**no**" if met is False else str(met)
+
+    rows = ["| benchmark | target | met | figures | measured |", "|---|---|---|---|---|"]
+    for name, data in results.items():
+        title, day = data.get("title", name), str(data.get("date", ""))[:10]
+        targets = dict(data.get("targets") or {})
+        if "target" in data and "target_met" in data:
+            targets[str(data["target"])] = data["target_met"]
+        for target, met in targets.items():
+            if isinstance(met, dict):  # {"latency_met (…)": True, "p50_ratio": 1.1, …}
+                figures = ", ".join(f"{k} {v}" for k, v in met.items() if not isinstance(v, bool))
+                for key, value in met.items():
+                    if isinstance(value, bool):
+                        rows.append(f"| {title} | {target}: {key} | {shown(value)} | {figures} | {day} |")
+            else:
+                rows.append(f"| {title} | {target} | {shown(met)} |  | {day} |")
+    return rows if len(rows) > 2 else []
 
 
 def render(results: Path = HERE / "results") -> str:
     """The whole RESULTS.md text from every JSON file in ``results``."""
     files = {path.stem: path for path in results.glob("*.json")}
     names = [n for n in ORDER if n in files] + sorted(set(files) - set(ORDER))
+    loaded = {name: json.loads(files[name].read_text(encoding="utf-8")) for name in names}
     parts = [
         "# Benchmark results",
         "",
@@ -63,8 +95,16 @@ def render(results: Path = HERE / "results") -> str:
         "are compared with a baseline measured in the same run.",
         "",
     ]
+    targets = _targets(loaded)
+    if targets:
+        parts += ["## Targets", "", *targets, ""]
+    findings = results.parent / FINDINGS.name
+    if findings.is_file():
+        # Its headings go one level down, under RESULTS.md's title.
+        text = re.sub(r"^(#+) ", r"#\1 ", findings.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        parts.append(text.strip() + "\n")
     for name in names:
-        parts.append(_section(name, json.loads(files[name].read_text(encoding="utf-8"))))
+        parts.append(_section(name, loaded[name]))
     return "\n".join(parts)
 
 

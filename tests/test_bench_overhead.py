@@ -27,7 +27,7 @@ def test_smoke_run_answers_every_update_and_writes_the_json(tmp_path: Path) -> N
     assert report["machine"]["cpu_count"] > 0
     assert report["machine"]["python"]
     assert "--smoke" in report["command"]
-    assert set(report["figures"]) == {"bare", "maslahat", "maslahat_before"}
+    assert set(report["figures"]) == {"bare", "maslahat", "maslahat_before", "bare_same_stack"}
     for kind, figures in report["figures"].items():
         saturation, fixed = figures["saturation"], figures["fixed_rate"]
         assert saturation["updates_per_s"] > 0, kind
