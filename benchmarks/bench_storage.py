@@ -558,6 +558,7 @@ def run(
     per_round: int,
     warmup: int,
     purge_sizes: tuple[str, ...] = ("small", "large"),
+    profile_seconds: float = 8.0,
     out: Path,
     workdir: Path | None,
     command: str,
@@ -595,8 +596,10 @@ def run(
     base = Path(tempfile.mkdtemp(prefix="maslahat-bench-storage-", dir=workdir))
     results["machine"]["workdir_filesystem"] = _filesystem(base)
     try:
-        results["sqlite"] = bench_sqlite(base, sizes, keys, pool, rounds, per_round, warmup, purge_sizes)
-        results["redis"] = bench_redis(RedisServer, sizes, keys, pool, rounds, per_round, warmup)
+        results["sqlite"] = bench_sqlite(
+            base, sizes, keys, pool, rounds, per_round, warmup, purge_sizes, profile_seconds
+        )
+        results["redis"] = bench_redis(RedisServer, sizes, keys, pool, rounds, per_round, warmup, base, profile_seconds)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     results["targets"] = targets(results)
@@ -614,6 +617,7 @@ def bench_sqlite(
     per_round: int,
     warmup: int,
     purge_sizes: tuple[str, ...],
+    profile_seconds: float = 0.0,
 ) -> dict[str, Any]:
     paths = {label: base / f"sessions-{n}.db" for label, n in sizes.items()}
     fill = {label: round(fill_sqlite(paths[label], keys[:n], pool, seed=n), 2) for label, n in sizes.items()}
@@ -623,6 +627,7 @@ def bench_sqlite(
     try:
         mem = memory_figures(workers)
         probes = {label: workers[label].ask("probes", repeat=20, size_repeat=5) for label in sizes}
+        profile = profile_updates(workers["large"], base, "sqlite", profile_seconds) if profile_seconds else None
     finally:
         for worker_ in workers.values():
             worker_.close()
@@ -637,6 +642,69 @@ def bench_sqlite(
         "ping_ms": {label: _ms_summary(p["ping_s"]) for label, p in probes.items()},
         "ping_count_all_baseline_ms": {label: _ms_summary(p["ping_count_all_s"]) for label, p in probes.items()},
         "size_ms": {label: _ms_summary(p["size_s"]) for label, p in probes.items()},
+        **({"profile_large": profile} if profile else {}),
+    }
+
+
+#: Where a sampled stack's time goes: the first rule that matches, in this order.
+PROFILE_AREAS: tuple[tuple[str, Any], ...] = (
+    ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
+    (
+        "SQLite: statements and commit, in the store's thread",
+        lambda fs: _has(fs, "(bot/store_sqlite.py") and _has(fs, "Thread.run"),
+    ),
+    ("JSON: encode_record / decode_record", lambda fs: _has(fs, "encode_record (") or _has(fs, "decode_record (")),
+    ("redis-py: commands, Lua CAS, socket", lambda fs: _has(fs, "(redis/")),
+    (
+        "thread hand-off: asyncio.to_thread, executor, futures",
+        lambda fs: any(t in f for f in fs for t in ("to_thread", "concurrent/futures", "call_soon_threadsafe")),
+    ),
+    ("bot/ store code on the event loop", lambda fs: _has(fs, "(bot/store")),
+    ("event loop, benchmark loop and other", lambda fs: True),
+)
+
+
+def _has(frames: list[str], text: str) -> bool:
+    return any(text in frame for frame in frames)
+
+
+def profile_updates(worker_: Worker, workdir: Path, label: str, seconds: float) -> dict[str, Any]:
+    """Sample the worker with py-spy (from outside, every thread) while it runs update cycles."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        raise SystemExit("py-spy is not installed: `make test` installs it (the dev extra)")
+    raw, stop = workdir / f"{label}.pyspy.txt", workdir / f"{label}.profile.stop"
+    rate = 500
+    worker_.ask("cycles", count=500)  # warm
+    worker_.send("updates_until", stop=str(stop), max_seconds=seconds + 30)
+    try:
+        record = [py_spy, "record", "-p", str(worker_.process.pid), "-d", str(int(seconds)), "-r", str(rate)]
+        done = subprocess.run(  # noqa: S603 -- py-spy from this virtualenv, on our own child
+            [*record, "--format", "raw", "-o", str(raw)], capture_output=True, text=True, check=False
+        )
+    finally:
+        stop.touch()
+    updates = len(worker_.answer()["latencies"])
+    if done.returncode != 0 or not raw.exists():
+        raise RuntimeError(f"py-spy failed: {done.stderr.strip()[:300]}")
+    areas: dict[str, int] = dict.fromkeys((name for name, _ in PROFILE_AREAS), 0)
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        total += int(count)
+        areas[next(name for name, matches in PROFILE_AREAS if matches(frames))] += int(count)
+    per_update_ms = 1000 / rate / max(updates, 1)
+    return {
+        "tool": f"py-spy record --format raw -r {rate}, every thread of the worker, while it ran update cycles",
+        "updates": updates,
+        "updates_per_s": round(updates / seconds, 1),
+        "samples": total,
+        "areas": {
+            name: {"pct": round(100 * n / max(total, 1), 1), "ms_per_update": round(n * per_update_ms, 4)}
+            for name, n in sorted(areas.items(), key=lambda item: -item[1])
+            if n
+        },
     }
 
 
@@ -704,6 +772,8 @@ def bench_redis(
     rounds: int,
     per_round: int,
     warmup: int,
+    workdir: Path,
+    profile_seconds: float = 0.0,
 ) -> dict[str, Any]:
     servers = {}
     try:
@@ -717,6 +787,7 @@ def bench_redis(
         try:
             mem = memory_figures(workers)
             probes = {label: workers[label].ask("probes", repeat=20, size_repeat=1) for label in sizes}
+            profile = profile_updates(workers["large"], workdir, "redis", profile_seconds) if profile_seconds else None
         finally:
             for worker_ in workers.values():
                 worker_.close()
@@ -732,6 +803,7 @@ def bench_redis(
         "memory": mem,
         "ping_ms": {label: _ms_summary(p["ping_s"]) for label, p in probes.items()},
         "size_ms": {label: _ms_summary(p["size_s"]) for label, p in probes.items()},
+        **({"profile_large": profile} if profile else {}),
     }
 
 
@@ -864,7 +936,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     command = "python -m benchmarks.bench_storage " + " ".join(argv if argv is not None else sys.argv[1:])
     params: dict[str, Any]
     if args.smoke:
-        params = {"small": 100, "large": 1_000, "rounds": 2, "per_round": 50, "warmup": 20, "purge_sizes": ("large",)}
+        params = {
+            "small": 100,
+            "large": 1_000,
+            "rounds": 2,
+            "per_round": 50,
+            "warmup": 20,
+            "purge_sizes": ("large",),
+            "profile_seconds": 1.0,
+        }
     else:
         params = {"small": 1_000, "large": 1_000_000, "rounds": 40, "per_round": 1_000, "warmup": 3_000}
     results = run(**params, out=args.out, workdir=args.workdir, command=command.strip())

@@ -54,6 +54,9 @@ def test_smoke_run_writes_sane_figures(tmp_path: Path, capsys: pytest.CaptureFix
             assert memory["VmRSS"] > 10_000, "a bot process takes more than 10 MiB"
             _positive_numbers({"ping": section["ping_ms"][label]["median_ms"]})
         _positive_numbers(section["latency_ratio_large_to_small"])
+        profile = section["profile_large"]
+        assert profile["updates"] > 0
+        assert sum(area["pct"] for area in profile["areas"].values()) > 99
         target = results["targets"][backend]
         _positive_numbers({"p50": target["p50_ratio"], "p99": target["p99_ratio"], "rss": target["rss_ratio"]})
     purge = results["sqlite"]["purge"]["large"]
