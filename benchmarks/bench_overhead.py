@@ -679,12 +679,20 @@ AREAS: tuple[tuple[str, Callable[[list[str]], bool]], ...] = (
     ("httpcore: a failed `import sniffio` on every request", lambda fs: _has(fs, "current_async_library (httpcore")),
     ("Bot API calls: PTB method, transport (httpx, aiohttp), socket, de_json", lambda fs: _in_bot_api_call(fs)),
     ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: _has(fs, "aiohttp/web")),
-    ("bot/ own code (not in a Bot API call)", lambda fs: any(_ours(f) for f in fs)),
+    ("bot/ own code (not in a Bot API call)", lambda fs: any(_ours(f) and not _wrapper(f) for f in fs)),
     ("PTB dispatch: update processor, handlers, filters", lambda fs: _has(fs, "telegram/")),
     ("event loop and other", lambda fs: True),
 )
 #: bot/ frames that only wrap library work (their time is the library's): not counted as "deepest".
-WRAPPERS = ("retrying", "Service._webhook", "send", "edit")
+WRAPPERS = (
+    "retrying",
+    "Service._webhook",
+    "send",
+    "edit",
+    "AiohttpRequest.do_request",
+    "_body",
+    "PerChatUpdateProcessor.do_process_update",
+)
 
 
 def _has(frames: list[str], text: str) -> bool:
@@ -694,6 +702,10 @@ def _has(frames: list[str], text: str) -> bool:
 def _in_bot_api_call(frames: list[str]) -> bool:
     """Inside a python-telegram-bot Bot method (send_message, edit_message_text, answer_callback_query…)."""
     return _has(frames, "(telegram/_bot.py:") or _has(frames, "(telegram/ext/_extbot.py:")
+
+
+def _wrapper(frame: str) -> bool:
+    return frame.rpartition(" (")[0] in WRAPPERS
 
 
 def _ours(frame: str) -> bool:
@@ -726,7 +738,7 @@ def summarize_raw_profile(raw: str, updates: int, seconds_per_sample: float, top
         ours = [f for f in frames if _ours(f)]
         for name in dict.fromkeys(_frame_name(f) for f in ours):
             inclusive[name] += count
-        own = [f for f in ours if f.rpartition(" (")[0] not in WRAPPERS]
+        own = [f for f in ours if not _wrapper(f)]
         if own and not _in_bot_api_call(frames[frames.index(own[-1]) :]):
             deepest[_frame_name(own[-1])] += count
 
