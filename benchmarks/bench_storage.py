@@ -651,12 +651,13 @@ PROFILE_AREAS: tuple[tuple[str, Any], ...] = (
     ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
     (
         "SQLite: statements and commit, in the store's thread",
-        lambda fs: _has(fs, "(bot/store_sqlite.py") and _has(fs, "Thread.run"),
+        lambda fs: _has(fs, "(bot/store_sqlite.py") and _has(fs, "Thread._bootstrap"),
     ),
+    ("idle: the executor's threads waiting for work", lambda fs: _has(fs, "Thread._bootstrap")),
     ("JSON: encode_record / decode_record", lambda fs: _has(fs, "encode_record (") or _has(fs, "decode_record (")),
     ("redis-py: commands, Lua CAS, socket", lambda fs: _has(fs, "(redis/")),
     (
-        "thread hand-off: asyncio.to_thread, executor, futures",
+        "thread hand-off on the event loop: asyncio.to_thread, futures, wake-ups",
         lambda fs: any(t in f for f in fs for t in ("to_thread", "concurrent/futures", "call_soon_threadsafe")),
     ),
     ("bot/ store code on the event loop", lambda fs: _has(fs, "(bot/store")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from typing import TypeAlias
 import pytest
 from redis.asyncio import Redis
 
+from bot import store_sqlite
 from bot.engine import Session
 from bot.store import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
 from bot.store_redis import RedisStore
@@ -391,6 +393,37 @@ async def test_sqlite_a_corrupt_file_is_unavailable_not_a_crash(tmp_path: Path) 
 
 
 # Redis ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("every", [0.02, 3600.0], ids=["checkpointing", "no-checkpoint-yet"])
+async def test_sqlite_a_thread_of_its_own_copies_the_wal_into_the_file_not_the_updates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: float
+) -> None:
+    monkeypatch.setattr(store_sqlite, "CHECKPOINT_EVERY", every)
+    path = tmp_path / "sessions.db"
+    before = set(threading.enumerate())
+    store = SQLiteStore(path, 3600)
+    try:
+        await store.ping()
+        mine = [t for t in threading.enumerate() if t not in before and t.name == "maslahat-sqlite-checkpoint"]
+        assert len(mine) == 1
+        empty = path.stat().st_size
+        record = Record(Session("ru")).after(Session("ru", {"sex": "male"}), 1, time.time())
+        for user_id in range(300):  # some 300 WAL pages: no update's commit checkpoints by itself
+            await store.put(person_key(b"secret", user_id), record, expected=0)
+        deadline = time.monotonic() + 2
+        while path.stat().st_size == empty and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        grown = path.stat().st_size > empty
+        assert grown is (every < 1)
+    finally:
+        await store.close()
+    assert not mine[0].is_alive()  # close() stops it
+    reopened = SQLiteStore(path, 3600)
+    try:
+        assert await reopened.get(person_key(b"secret", 299)) is not None
+    finally:
+        await reopened.close()
 
 
 async def test_redis_keeps_sessions_with_a_ttl_and_counters_without(redis_server: RedisServer) -> None:
