@@ -48,28 +48,41 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 PURGE_BATCH = 250
 
 #: Seconds between two checkpoints (copying the WAL into the database file), which a thread of the
-#: store's own runs with a connection of its own. Left to SQLite, a checkpoint runs inside whichever
-#: update's commit crosses 1,000 WAL pages, and that update waits for it: at 1,000,000 sessions the
-#: pages are scattered and the wait grew (p99 of an update 1.41 ms with 1,000 sessions, 1.84 ms with
-#: 1,000,000; benchmarks/bench_storage.py). A PASSIVE checkpoint does not block writers.
-CHECKPOINT_EVERY = 1.0
-#: WAL pages after which an update's commit checkpoints after all: only if the thread falls behind.
-_FALLBACK_AUTOCHECKPOINT = 20_000
+#: store's own runs with a connection of its own. Left to SQLite alone, a checkpoint runs inside
+#: whichever update's commit crosses 1,000 WAL pages, and that update waits for it: at 1,000,000
+#: sessions the pages are scattered and the wait grew (p99 of an update 1.41 ms with 1,000 sessions,
+#: 1.84 ms with 1,000,000; benchmarks/bench_storage.py). A PASSIVE checkpoint does not block
+#: writers, and every quarter of a second keeps the WAL under SQLite's own threshold even at ~1,000
+#: updates a second, so updates only checkpoint if this thread falls behind (as in a large purge).
+CHECKPOINT_EVERY = 0.25
 
 
 class _Checkpointer(threading.Thread):
-    """Checkpoints the WAL every ``every`` seconds until stopped; a failure is logged and retried."""
+    """Checkpoints the WAL every ``every`` seconds, or at once when woken, until stopped.
+
+    A failure is logged and tried again at the next turn.
+    """
 
     def __init__(self, path: Path, every: float) -> None:
         super().__init__(name="maslahat-sqlite-checkpoint", daemon=True)
         self.path = path
         self.every = every
         self.stopped = threading.Event()
+        self.woken = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.woken.set()
+        self.join(timeout=10)
 
     def run(self) -> None:
         db: sqlite3.Connection | None = None
         try:
-            while not self.stopped.wait(self.every):
+            while True:
+                self.woken.wait(self.every)
+                self.woken.clear()
+                if self.stopped.is_set():
+                    return
                 try:
                     if db is None:
                         db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
@@ -105,7 +118,6 @@ class SQLiteStore:
                 self._refuse_newer(db)  # before WAL mode, which would change a file this code must not touch
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                db.execute(f"PRAGMA wal_autocheckpoint={_FALLBACK_AUTOCHECKPOINT}")
                 self._migrate(db)
             except BaseException:
                 db.close()
@@ -214,6 +226,8 @@ class SQLiteStore:
             removed += deleted
             if deleted < PURGE_BATCH:
                 return removed
+            if self._checkpointer is not None:
+                self._checkpointer.woken.set()  # during the pause: the WAL stays small, updates do not wait
             await asyncio.sleep(time.monotonic() - started)
 
     async def ping(self) -> None:
@@ -225,8 +239,7 @@ class SQLiteStore:
             with self._lock:
                 self._reset()
                 if self._checkpointer is not None:
-                    self._checkpointer.stopped.set()
-                    self._checkpointer.join(timeout=10)
+                    self._checkpointer.stop()
                     self._checkpointer = None
 
         await asyncio.to_thread(work)

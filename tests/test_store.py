@@ -409,7 +409,7 @@ async def test_sqlite_a_thread_of_its_own_copies_the_wal_into_the_file_not_the_u
         assert len(mine) == 1
         empty = path.stat().st_size
         record = Record(Session("ru")).after(Session("ru", {"sex": "male"}), 1, time.time())
-        for user_id in range(300):  # some 300 WAL pages: no update's commit checkpoints by itself
+        for user_id in range(100):  # a few hundred WAL pages: no update's commit checkpoints by itself
             await store.put(person_key(b"secret", user_id), record, expected=0)
         deadline = time.monotonic() + 2
         while path.stat().st_size == empty and time.monotonic() < deadline:
@@ -421,9 +421,32 @@ async def test_sqlite_a_thread_of_its_own_copies_the_wal_into_the_file_not_the_u
     assert not mine[0].is_alive()  # close() stops it
     reopened = SQLiteStore(path, 3600)
     try:
-        assert await reopened.get(person_key(b"secret", 299)) is not None
+        assert await reopened.get(person_key(b"secret", 99)) is not None
     finally:
         await reopened.close()
+
+
+async def test_sqlite_a_purge_has_the_wal_checkpointed_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_sqlite, "CHECKPOINT_EVERY", 3600.0)  # only the purge wakes the checkpointer
+    monkeypatch.setattr(store_sqlite, "PURGE_BATCH", 20)
+    now = [1_800_000_000.0]
+    path = tmp_path / "sessions.db"
+    store = SQLiteStore(path, 100.0, clock=lambda: now[0])
+    try:
+        record = Record(Session("ru")).after(Session("ru", {"sex": "male"}), 1, now[0])
+        for user_id in range(100):
+            await store.put(person_key(b"secret", user_id), record, expected=0)
+        written = path.stat().st_size
+        now[0] += 200
+        assert await store.purge() == 100
+        deadline = time.monotonic() + 2
+        while path.stat().st_size == written and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert path.stat().st_size > written
+    finally:
+        await store.close()
 
 
 async def test_redis_keeps_sessions_with_a_ttl_and_counters_without(redis_server: RedisServer) -> None:
