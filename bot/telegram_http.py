@@ -135,7 +135,6 @@ class AiohttpRequest(BaseRequest):
             # An error that quotes the URL is not chained either: a logged traceback would show it.
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {safe}") from (exc if safe == str(exc) else None)
 
-
     def _proxy_for(self, url: str) -> str | None:
         """The proxy the environment names for ``url``'s scheme and host, or None; looked up once per origin."""
         scheme, _, rest = url.partition("://")
