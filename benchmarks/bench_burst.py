@@ -500,6 +500,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "run_seconds": round(time.monotonic() - started, 1),
         "scenarios": results,
+        "targets": _targets(results),
+    }
+
+
+def _targets(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The issue's promises, over the scenarios with Telegram's limits and the shipped rate limiter."""
+    shipped = {name: r for name, r in results.items() if r.get("limiter") == "app" and r.get("flood_limits")}
+    if not shipped:
+        return {}
+    return {
+        "every person gets every reply, nothing lost": all(
+            r["people_answered"] == r["people"] == r["people_with_exactly_the_welcome"] and r["messages_lost"] == 0
+            for r in shipped.values()
+        ),
+        "few or no 429s (at most 1 per 100 messages)": all(r["http_429_per_message"] <= 0.01 for r in shipped.values()),
+        "last answer / theoretical minimum at 30 messages/s": {
+            name: r.get("ratio_actual_to_theoretical") for name, r in shipped.items()
+        },
     }
 
 

@@ -45,5 +45,8 @@ def test_smoke_run_answers_everyone_and_writes_the_json(tmp_path: Path) -> None:
         assert scenarios[name]["theoretical_min_s"] > 0
         assert scenarios[name]["ratio_actual_to_theoretical"] > 0
         assert scenarios[name]["max_messages_in_any_1s_window"] <= 30
+    targets = report["targets"]
+    assert targets["every person gets every reply, nothing lost"] is True
+    assert set(targets["last answer / theoretical minimum at 30 messages/s"]) == {"even", "burst"}
     assert scenarios["baseline-unlimited"]["flood_limits"] is None
     assert scenarios["burst"]["before_change"]["scenario"] == "burst-ptb-default"
