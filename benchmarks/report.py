@@ -74,9 +74,11 @@ def _targets(results: dict[str, dict[str, Any]]) -> list[str]:
         for target, met in targets.items():
             if isinstance(met, dict):  # {"latency_met (…)": True, "p50_ratio": 1.1, …}
                 figures = ", ".join(f"{k} {v}" for k, v in met.items() if not isinstance(v, bool))
-                for key, value in met.items():
-                    if isinstance(value, bool):
-                        rows.append(f"| {title} | {target}: {key} | {shown(value)} | {figures} | {day} |")
+                checks = [(key, value) for key, value in met.items() if isinstance(value, bool)]
+                for key, value in checks:
+                    rows.append(f"| {title} | {target}: {key} | {shown(value)} | {figures} | {day} |")
+                if not checks:  # figures only, no pass or fail
+                    rows.append(f"| {title} | {target} | (figure) | {figures} | {day} |")
             else:
                 rows.append(f"| {title} | {target} | {shown(met)} |  | {day} |")
     return rows if len(rows) > 2 else []
