@@ -550,6 +550,9 @@ def storage_machine() -> dict[str, Any]:
     }
 
 
+TITLE = "Storage at scale: one update's store cost with 1,000 and 1,000,000 sessions, SQLite and Redis"
+
+
 def run(
     *,
     small: int,
@@ -574,6 +577,7 @@ def run(
     keys = person_keys(max(sizes.values()))
     results: dict[str, Any] = {
         "benchmark": "storage",
+        "title": TITLE,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command,
         "machine": storage_machine(),

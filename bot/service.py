@@ -39,9 +39,9 @@ def _freeze_heap() -> None:
     """Take what is alive now (rules, catalogs, libraries) out of the cyclic collector's way.
 
     A full collection walks every tracked object: ~80,000 once the catalogs and python-telegram-bot
-    are loaded, ~27 ms on the benchmark machine, paid by whichever update happens to trigger it
-    (it was bench_overhead's p99). Frozen objects are never walked again; reference counting still
-    frees them as usual (:func:`gc.freeze`).
+    are loaded, 13-29 ms per collection measured in the bot, paid by whichever update happens to
+    trigger it; frozen, 2 ms (benchmarks/FINDINGS.md). Frozen objects are never walked again;
+    reference counting still frees them as usual (:func:`gc.freeze`).
     """
     gc.collect()
     gc.freeze()

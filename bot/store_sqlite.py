@@ -52,8 +52,9 @@ PURGE_BATCH = 250
 #: whichever update's commit crosses 1,000 WAL pages, and that update waits for it: at 1,000,000
 #: sessions the pages are scattered and the wait grew (p99 of an update 1.41 ms with 1,000 sessions,
 #: 1.84 ms with 1,000,000; benchmarks/bench_storage.py). A PASSIVE checkpoint does not block
-#: writers, and every quarter of a second keeps the WAL under SQLite's own threshold even at ~1,000
-#: updates a second, so updates only checkpoint if this thread falls behind (as in a large purge).
+#: writers. Every quarter of a second keeps the WAL far under SQLite's own threshold at the ~30
+#: updates a second Telegram lets a bot answer, so updates checkpoint only when this thread falls
+#: behind (in a large purge, or the benchmark's ~1,100 updates a second); see benchmarks/FINDINGS.md.
 CHECKPOINT_EVERY = 0.25
 
 
