@@ -588,7 +588,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     finally:
         if watchdog:
             faulthandler.cancel_dump_traceback_later()
-    write_results(report, args.out)
+    report = write_results(report, args.out)
     return report
 
 

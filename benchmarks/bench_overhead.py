@@ -1124,7 +1124,7 @@ def main(argv: list[str] | None = None) -> dict:
             key: before.get(key)
             for key in ("date", "command", "figures", "ratios_maslahat_over_bare", "targets", "profile")
         }
-    write_results(output, args.out)
+    output = write_results(output, args.out)
     _say(json.dumps({key: output[key] for key in ("ratios_maslahat_over_bare", "targets") if key in output}))
     return output
 

@@ -422,7 +422,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     report = run(args)
-    write_results(report, args.out)
+    report = write_results(report, args.out)
     return report
 
 

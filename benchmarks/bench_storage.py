@@ -608,7 +608,7 @@ def run(
         shutil.rmtree(base, ignore_errors=True)
     results["targets"] = targets(results)
     results["changes_to_bot"] = changes(results)
-    write_results(results, out)
+    results = write_results(results, out)
     return results
 
 
