@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from benchmarks.common import machine, write_results  # noqa: E402
 from bot.check import check_table  # noqa: E402
-from bot.engine import Decision, Engine, Question  # noqa: E402
+from bot.engine import Decision, Engine, Question, TooEntangled  # noqa: E402
 from bot.loader import load_table  # noqa: E402
 from bot.table import Fact, Meta, Option, Outcome, Rule, Table  # noqa: E402
 
@@ -728,6 +728,7 @@ def explosion_probe(sizes: Sequence[int], seeds: Sequence[int], cap_s: float) ->
                 count = longest = 0
                 start = time.perf_counter()
                 signal.setitimer(signal.ITIMER_REAL, cap_s)
+                refused = False
                 try:
                     for session, _ in engine.conversations():
                         count += 1
@@ -735,6 +736,8 @@ def explosion_probe(sizes: Sequence[int], seeds: Sequence[int], cap_s: float) ->
                     finished = True
                 except _Capped:
                     finished = False
+                except TooEntangled:
+                    finished, refused = False, True
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
                 info = engine._deciders.cache_info()
@@ -748,7 +751,7 @@ def explosion_probe(sizes: Sequence[int], seeds: Sequence[int], cap_s: float) ->
                         "conversations_before_cap": None if finished else count,
                         "longest": longest,
                         "decider_states_computed": info.misses,
-                        "decider_cache_full": info.currsize >= (info.maxsize or 0),
+                        "refused_too_entangled": refused,
                     }
                 )
                 print(f"  cross-cutting {rules} rules, seed {seed}: {found[-1]}", flush=True)
@@ -806,7 +809,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "cross_cutting_probe": {
             "what": "bot.engine.Engine.conversations() (what check_table runs) over unstructured tables: 20 facts "
             "of 3 options, each rule 1-4 conditions on random facts (not nested), catch-all last; "
-            f"stopped after {args.probe_cap} s",
+            f"stopped after {args.probe_cap} s, or refused by bot.engine.EXPLORATION_BUDGET",
             "runs": probe,
         },
         "target": "per-answer engine time grows no worse than linearly in the number of rules",

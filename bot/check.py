@@ -57,8 +57,10 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
             asked.update(session.answers)
             if len(session.answers) > len(longest):
                 longest = session.path
-    except RuntimeError as exc:
-        report.problems.append(Problem(table.path, 0, "", f"cannot explore: {exc}"))
+    except RuntimeError as exc:  # too many conversations, or TooEntangled
+        # Point at the rules, where the cure is: the first rule's line (0 if the table has none).
+        line = table.rules[0].line if table.rules else 0
+        report.problems.append(Problem(table.path, line, "rules", f"cannot explore: {exc}"))
         return report
 
     for rule in table.rules:

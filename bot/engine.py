@@ -22,11 +22,19 @@ __all__ = [
     "Question",
     "Session",
     "Step",
+    "TooEntangled",
     "UnknownFact",
     "UnknownOption",
 ]
 
 _Answers = frozenset[tuple[str, str]]
+
+#: Combinations of answers one engine may examine (each once; it keeps them all) before it refuses
+#: the table. Rules that nest stay far below (the shipped table: 344; a generated tree of 1,000
+#: rules: 2,837); rules whose conditions cut across each other multiply them, and exploring such a
+#: table (what `maslahat check`, start-up and reload do) would otherwise run for hours instead of
+#: saying so (benchmarks/bench_rules.py, the cross-cutting probe). Reached in 3-5 s.
+EXPLORATION_BUDGET = 200_000
 
 
 class EngineError(ValueError):
@@ -43,6 +51,10 @@ class UnknownOption(EngineError):
 
 class NotAsked(EngineError):
     """The fact is not the current question (a stale or out-of-order answer)."""
+
+
+class TooEntangled(RuntimeError):
+    """Exploring the rule table needs more combinations of answers than EXPLORATION_BUDGET."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +130,12 @@ class Engine:
     def __init__(self, table: Table) -> None:
         self.table = table
         self._order = {fact.id: index for index, fact in enumerate(table.facts)}
-        self._next = functools.lru_cache(maxsize=65536)(self._next_uncached)
-        self._deciders = functools.lru_cache(maxsize=65536)(self._deciders_uncached)
-        self._remaining = functools.lru_cache(maxsize=65536)(self._remaining_uncached)
+        # Unbounded: EXPLORATION_BUDGET bounds how many combinations are ever computed, and a
+        # bounded cache that evicts during exploration computes the same ones again and again.
+        self._next = functools.cache(self._next_uncached)
+        self._deciders = functools.cache(self._deciders_uncached)
+        self._remaining = functools.cache(self._remaining_uncached)
+        self._examined = 0
 
     # Queries -------------------------------------------------------------------------------
 
@@ -292,6 +307,13 @@ class Engine:
 
     def _deciders_uncached(self, answers: _Answers) -> frozenset[int]:
         """Indices of the rules that decide in at least one way of answering the rest."""
+        self._examined += 1
+        if self._examined > EXPLORATION_BUDGET:
+            raise TooEntangled(
+                f"more than {EXPLORATION_BUDGET:,} combinations of answers to examine: the rules' conditions "
+                "cut across each other instead of nesting (a rule that tests later questions without the "
+                "earlier ones its neighbours test); write them as a tree, each rule refining the one before"
+            )
         given = dict(answers)
         for index, rule in enumerate(self.table.rules):
             open_facts = []

@@ -7,13 +7,16 @@ are the loader's fixtures (tests/test_loader.py), which `check` must report just
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 from test_loader import LOADS, PROBLEMS
 
+from bot import engine
 from bot.check import Summary, check_file, check_table
 from bot.cli import main
+from bot.engine import Engine
 from bot.loader import TableError, load_table, parse_table
 from conftest import FIXTURES, RULES
 
@@ -109,9 +112,60 @@ def test_a_catch_all_in_the_middle_shadows_everything_after_it() -> None:
 
 
 def test_too_many_conversations_is_a_problem_not_a_hang() -> None:
-    report = check_table(load_table(MINIMAL), limit=4)
-    assert [(p.line, p.message) for p in report.problems] == [(0, "cannot explore: more than 4 distinct conversations")]
+    table = load_table(MINIMAL)
+    report = check_table(table, limit=4)
+    first_rule = table.rules[0].line
+    assert [(p.line, p.where, p.message) for p in report.problems] == [
+        (first_rule, "rules", "cannot explore: more than 4 distinct conversations")
+    ]
     assert report.summary is None
+
+
+def _tangled_table(path: Path, rules: int = 12, facts: int = 20, seed: int = 1) -> Path:
+    """A table whose rules test random facts (1 to 4 each) instead of nesting, as YAML."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible, not secret
+    lines = [
+        'meta: {id: "tangled", title: "Tangled", version: "1", checked: "2026-11-21", disclaimer: "Test."}',
+        'sources: [{id: "s", title: "S", url: "https://example.org/s", date: "2026-11-21"}]',
+        "facts:",
+    ]
+    for f in range(facts):
+        lines.append(
+            f'  - {{id: "f{f}", question: "Q{f}?", options: [{{id: "a", label: "A"}}, '
+            '{id: "b", label: "B"}, {id: "c", label: "C"}]}'
+        )
+    lines.append("outcomes:")
+    for o in range(3):
+        lines.append(f'  - {{id: "o{o}", verdict: "unclear", headline: "H{o}.", explanation: "E.", sources: ["s"]}}')
+    lines.append("rules:")
+    for r in range(rules - 1):
+        when = ", ".join(
+            f"f{f}: [{', '.join(chr(34) + o + chr(34) for o in rng.sample('abc', rng.randint(1, 2)))}]"
+            for f in rng.sample(range(facts), rng.randint(1, 4))
+        )
+        lines.append(f'  - {{id: "r{r}", when: {{{when}}}, outcome: "o{r % 3}", sources: ["s"], confidence: "high"}}')
+    lines.append('  - {id: "rest", when: {}, outcome: "o0", sources: ["s"], confidence: "low"}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_rules_that_cut_across_each_other_are_refused_with_a_reason_not_explored_for_hours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(engine, "EXPLORATION_BUDGET", 20_000)  # the real budget takes ~5 s to reach
+    path = _tangled_table(tmp_path / "tangled.yaml")
+    assert load_table(path)  # valid as far as the loader can tell
+    assert main(["--rules", str(path), "check"]) == 1
+    out = capsys.readouterr().out
+    first_rule = load_table(path).rules[0].line
+    assert f"{path}:{first_rule}: rules: cannot explore: more than 20,000 combinations of answers" in out
+    assert "write them as a tree" in out
+
+
+def test_the_shipped_table_is_far_inside_the_exploration_budget() -> None:
+    explored = Engine(load_table(RULES))
+    assert sum(1 for _ in explored.conversations()) == 269
+    assert explored._examined < engine.EXPLORATION_BUDGET / 100
 
 
 def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
