@@ -39,6 +39,7 @@ class Settings:
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     retention_days: int = 7
     concurrent_chats: int = 64
+    messages_per_second: int = 30
     storage_url: str = DEFAULT_STORAGE_URL
     operator_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
@@ -110,6 +111,9 @@ def settings_from(
     concurrent_text = env.get("CONCURRENT_CHATS", "64")
     if not concurrent_text.isdigit() or not 1 <= int(concurrent_text) <= 1000:
         problems.append(f"CONCURRENT_CHATS must be a whole number from 1 to 1000, not {concurrent_text!r}")
+    rate_text = env.get("MESSAGES_PER_SECOND", "30")
+    if not rate_text.isdigit() or not 1 <= int(rate_text) <= 30:
+        problems.append(f"MESSAGES_PER_SECOND must be a whole number from 1 to 30, not {rate_text!r}")
     operators = [part.strip() for part in (env.get("OPERATOR_IDS") or "").split(",") if part.strip()]
     if not all(part.isdigit() for part in operators):
         problems.append("OPERATOR_IDS must be Telegram user ids (numbers) separated by commas")
@@ -143,6 +147,7 @@ def settings_from(
         session_secret=session_secret or secrets.token_bytes(32),
         retention_days=int(retention_text),
         concurrent_chats=int(concurrent_text),
+        messages_per_second=int(rate_text),
         storage_url=storage_url,
         operator_ids=frozenset(int(part) for part in operators),
         log_level=log_level,

@@ -551,7 +551,8 @@ def build_application(
     if rate_limit:
         # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)
         # lets ~60 out in the first second, and each 429 then halts every chat for retry_after + 0.1 s.
-        per_message = 1 / FloodLimit.MESSAGES_PER_SECOND
+        # Telegram's limit is per bot: replicas of one bot share it (MESSAGES_PER_SECOND each).
+        per_message = 1 / min(settings.messages_per_second, FloodLimit.MESSAGES_PER_SECOND)
         limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=per_message, max_retries=3)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()

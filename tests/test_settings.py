@@ -39,6 +39,8 @@ def test_token_from_a_file(tmp_path: Path) -> None:
         ({"BOT_TOKEN": TOKEN, "RETENTION_DAYS": "0"}, {}, "RETENTION_DAYS must be a whole number"),
         ({"BOT_TOKEN": TOKEN, "CONCURRENT_CHATS": "0"}, {}, "CONCURRENT_CHATS must be a whole number from 1"),
         ({"BOT_TOKEN": TOKEN, "CONCURRENT_CHATS": "many"}, {}, "CONCURRENT_CHATS must be a whole number from 1"),
+        ({"BOT_TOKEN": TOKEN, "MESSAGES_PER_SECOND": "31"}, {}, "MESSAGES_PER_SECOND must be a whole number from 1"),
+        ({"BOT_TOKEN": TOKEN, "MESSAGES_PER_SECOND": "0"}, {}, "MESSAGES_PER_SECOND must be a whole number from 1"),
         ({"BOT_TOKEN_FILE": "/nonexistent/token"}, {}, "BOT_TOKEN_FILE /nonexistent/token"),
     ],
 )
@@ -52,6 +54,11 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from({"PORT": "0", "RETENTION_DAYS": "x"}, webhook_url="ftp://x")
     assert len(caught.value.problems) == 5
+
+
+def test_messages_per_second_defaults_to_telegrams_30_and_can_be_shared_by_replicas() -> None:
+    assert settings_from({"BOT_TOKEN": TOKEN}).messages_per_second == 30
+    assert settings_from({"BOT_TOKEN": TOKEN, "MESSAGES_PER_SECOND": "15"}).messages_per_second == 15
 
 
 def test_concurrent_chats_defaults_to_64_and_can_be_set() -> None:
