@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,13 +28,14 @@ CATALOGS = Catalogs.load(ROOT / "locales")
 RU = CATALOGS.translator("ru")
 
 
-@pytest.fixture
-async def running() -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any, Any, Any, Any]]]:
+@contextlib.asynccontextmanager
+async def bot_polling(**settings: Any) -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any, Any, Any, Any]]]:
+    """The bot, as shipped but for ``settings``, polling a fake Bot API."""
     async with FakeBotApi() as api:
-        settings = Settings(
-            token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long..."
+        configured = Settings(
+            token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...", **settings
         )
-        runtime = Runtime(Engine(load_table(RULES)), CATALOGS, MemoryStore(ttl=86400), settings)
+        runtime = Runtime(Engine(load_table(RULES)), CATALOGS, MemoryStore(ttl=86400), configured)
         app = build_application(runtime)
         async with app:
             assert app.updater is not None
@@ -42,6 +44,12 @@ async def running() -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any
             yield api, app
             await app.updater.stop()
             await app.stop()
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[tuple[FakeBotApi, Application[Any, Any, Any, Any, Any, Any]]]:
+    async with bot_polling() as (api, app):
+        yield api, app
 
 
 def person(api: FakeBotApi, app: Application[Any, Any, Any, Any, Any, Any], user_id: int) -> TelegramUser:
@@ -156,26 +164,12 @@ async def test_a_failure_outside_the_handlers_does_not_lose_the_chats_next_updat
 
 
 async def test_a_replica_keeps_to_its_share_of_telegrams_messages_per_second() -> None:
-    async with FakeBotApi() as api:
-        settings = Settings(
-            token=api.token,
-            api_base_url=api.base_url,
-            session_secret=b"a test secret, 32 bytes long...",
-            messages_per_second=5,  # e.g. one of six replicas
-        )
-        runtime = Runtime(Engine(load_table(RULES)), CATALOGS, MemoryStore(ttl=86400), settings)
-        app = build_application(runtime)
-        async with app:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
-            people = [person(api, app, user_id) for user_id in range(1, 7)]
-            started = asyncio.get_running_loop().time()
-            for someone in people:
-                api.message_update(someone.user, someone.chat, "/start")
-            await people[-1].wait()
-            took = asyncio.get_running_loop().time() - started
-            await app.updater.stop()
-            await app.stop()
-    assert all(RU.gettext(screens.WELCOME) in (someone.last_message().text or "") for someone in people)
+    async with bot_polling(messages_per_second=5) as (api, app):  # e.g. one of six replicas
+        people = [person(api, app, user_id) for user_id in range(1, 7)]
+        started = asyncio.get_running_loop().time()
+        for someone in people:
+            api.message_update(someone.user, someone.chat, "/start")
+        await people[-1].wait()
+        took = asyncio.get_running_loop().time() - started
+        assert all(RU.gettext(screens.WELCOME) in (someone.last_message().text or "") for someone in people)
     assert took >= 0.9  # six welcomes at 5 a second: the last no sooner than 1 s after the first
