@@ -155,8 +155,8 @@ def test_rules_that_cut_across_each_other_are_refused_with_a_reason_not_explored
     monkeypatch.setattr(engine, "EXPLORATION_BUDGET", 20_000)  # the real budget takes ~5 s to reach
     path = _tangled_table(tmp_path / "tangled.yaml")
     assert load_table(path)  # valid as far as the loader can tell
-    assert main(["--rules", str(path), "check"]) == 1
-    out = capsys.readouterr().out
+    code, out, _ = run_check(path, capsys)
+    assert code == 1
     first_rule = load_table(path).rules[0].line
     assert f"{path}:{first_rule}: rules: cannot explore: more than 20,000 combinations of answers" in out
     assert "write them as a tree" in out
