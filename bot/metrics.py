@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -52,6 +52,11 @@ class Metrics:
         )
         self.retries = Counter(
             "maslahat_telegram_retries", "Bot API calls retried, by reason", ["reason"], registry=self.registry
+        )
+        self.chats_in_flight = Gauge(
+            "maslahat_chats_in_flight",
+            "Chats with an update being handled or waiting now (at CONCURRENT_CHATS, more wait their turn)",
+            registry=self.registry,
         )
         self.registry.register(_Events(self.events))
 

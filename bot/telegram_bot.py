@@ -535,6 +535,8 @@ def build_application(
     ``timeout`` bounds each Bot API request (python-telegram-bot's defaults when None).
     """
     settings = runtime.settings
+    processor = PerChatUpdateProcessor(settings.concurrent_chats)
+    runtime.metrics.chats_in_flight.set_function(lambda: processor.chats_in_flight)
     timeouts = (
         {} if timeout is None else {"read_timeout": timeout, "write_timeout": timeout, "connect_timeout": timeout}
     )
@@ -546,7 +548,7 @@ def build_application(
         # python-telegram-bot's own pool sizes: 256 connections for calls, 1 for getUpdates.
         .request(AiohttpRequest(256, **timeouts))
         .get_updates_request(AiohttpRequest(1, **timeouts))
-        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_chats))
+        .concurrent_updates(processor)
     )
     if rate_limit:
         # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)

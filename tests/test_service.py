@@ -145,6 +145,7 @@ async def test_health_readiness_and_metrics_over_http() -> None:
             assert 'maslahat_outcomes_total{lang="tg",verdict="not_affected"} 1.0' in metrics
             assert 'maslahat_telegram_retries_total{reason="network"} 1.0' in metrics
             assert "maslahat_update_seconds_bucket" in metrics
+            assert "maslahat_chats_in_flight 0.0" in metrics  # nothing is being handled right now
             store.down = True
             status, body = await _get(f"{base}/readyz")
             assert status == 503
