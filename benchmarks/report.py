@@ -37,7 +37,7 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def _section(name: str, data: dict[str, Any]) -> str:
-    lines = [f"## {_title(name, data)}", ""]
+    lines = [f"## {data.get('title', name)}", ""]
     for key in ("command", "date", "machine"):
         if key in data:
             shown = data[key] if isinstance(data[key], str) else json.dumps(data[key], ensure_ascii=False)
@@ -59,17 +59,6 @@ def _section(name: str, data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _title(name: str, data: dict[str, Any]) -> str:
-    """The result's own title; for results written before benchmarks carried one, the benchmark's."""
-    if "title" in data:
-        return str(data["title"])
-    if name == "storage":
-        from benchmarks.bench_storage import TITLE
-
-        return TITLE
-    return name
-
-
 def _targets(results: dict[str, dict[str, Any]]) -> list[str]:
     """One row per target of every benchmark: met or not, the figures it rests on, and when it was measured."""
 
@@ -78,7 +67,7 @@ def _targets(results: dict[str, dict[str, Any]]) -> list[str]:
 
     rows = ["| benchmark | target | met | figures | measured |", "|---|---|---|---|---|"]
     for name, data in results.items():
-        title, day = _title(name, data), str(data.get("date", ""))[:10]
+        title, day = data.get("title", name), str(data.get("date", ""))[:10]
         targets = dict(data.get("targets") or {})
         if "target" in data and "target_met" in data:
             targets[str(data["target"])] = data["target_met"]
