@@ -562,9 +562,6 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stac
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-    from bot.telegram_http import AiohttpRequest
-    from bot.telegram_updates import PerChatUpdateProcessor
-
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
         assert update.effective_message is not None
@@ -579,6 +576,9 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stac
 
     builder = ApplicationBuilder().token(TEST_TOKEN).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     if same_stack:  # Maslahat's transport and update processing, none of its handlers
+        from bot.telegram_http import AiohttpRequest
+        from bot.telegram_updates import PerChatUpdateProcessor
+
         builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
         builder = builder.concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
     app = (builder.concurrent_updates(CONCURRENT_UPDATES) if concurrent else builder).build()
