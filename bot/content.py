@@ -2,10 +2,12 @@
 
 Used at start-up and by a reload (SIGHUP or /reload): new content replaces the old only if it
 has no problem at all; otherwise the running bot keeps what it has and the problems are reported.
+Warnings (differences from Babel's data that readers do not see) are logged and never refuse content.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from bot.yamlsource import YamlSyntaxError
 __all__ = ["Content", "load_content"]
 
 _PACKAGE = Path(__file__).resolve().parent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,27 @@ def load_content(rules: Path, locales: Path) -> Content | list[str]:
     report = check_file(rules)
     problems += [str(p) for p in report.problems]
     catalogs: Catalogs | None = None
+    readable = True
     try:
         catalogs = Catalogs.load(locales)
     except CatalogError as exc:
+        readable = False
         problems += [str(p) for p in exc.problems]
-    if catalogs is not None:
+    except ValueError as exc:
+        # gettext refused a catalog's Plural-Forms expression while building its translator, without
+        # saying where; check_catalogs below reads the files and names the header's file and line.
+        problems.append(f"{locales}: cannot build the translators: {exc}")
+    if readable:
         try:
             expected = expected_messages(_PACKAGE, [rules])
         except YamlSyntaxError as exc:
             problems += [str(p) for p in exc.problems]
         else:
-            found, _ = check_catalogs(locales, expected, catalogs=catalogs.catalogs)
+            parsed = catalogs.catalogs if catalogs is not None else None
+            found, warnings, _ = check_catalogs(locales, expected, catalogs=parsed)
             problems += [str(p) for p in found]
+            for warning in warnings:
+                log.warning("catalog warning (the content is used all the same): %s", warning)
     if problems or report.table is None or catalogs is None:
         return problems or [f"{rules}: the rule table could not be loaded"]
     # The engine check_table explored with: its caches are warm, so no conversation is explored twice.

@@ -34,8 +34,8 @@ def _rules_dir(args: argparse.Namespace) -> Path:
 
 def _check(
     args: argparse.Namespace,
-) -> tuple[dict[tuple[str, str | None], Expected], list[Problem], list[LanguageStatus]]:
-    """The texts to translate, every catalog problem, and each catalog's status.
+) -> tuple[dict[tuple[str, str | None], Expected], list[Problem], list[Problem], list[LanguageStatus]]:
+    """The texts to translate, every catalog error, every catalog warning, and each catalog's status.
 
     Raises:
         TableError: a rule table is not YAML (main() prints it and exits 1).
@@ -44,12 +44,12 @@ def _check(
         expected = load_expected(_PACKAGE, _rules_dir(args))
     except YamlSyntaxError as exc:
         raise TableError(exc.problems) from exc
-    problems, statuses = check_catalogs(args.locales, expected)
-    return expected, problems, statuses
+    problems, warnings, statuses = check_catalogs(args.locales, expected)
+    return expected, problems, warnings, statuses
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    expected, problems, statuses = _check(args)
+    expected, problems, _warnings, statuses = _check(args)
     print(f"{'language':<10}{'translated':>11}{'fuzzy':>7}{'missing':>9}{'obsolete':>10}{'done':>8}")
     for s in statuses:
         print(f"{s.lang:<10}{s.translated:>11}{s.fuzzy:>7}{s.missing:>9}{s.obsolete:>10}{s.percent:>7.1f}%")
@@ -60,15 +60,27 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 1 if unreadable else 0
 
 
+def _warning(problem: Problem) -> str:
+    """A warning as ``file:line: warning: …``, the form compilers use."""
+    where = f" {problem.where}:" if problem.where else ""
+    return f"{problem.path}:{problem.line}: warning:{where} {problem.message}"
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    expected, problems, statuses = _check(args)
+    expected, problems, warnings, statuses = _check(args)
     problems = template_problems(args.locales / "messages.pot", expected) + problems
+    for warning in warnings:
+        print(_warning(warning), file=sys.stderr)
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s) in the catalogs", file=sys.stderr)
         return 1
-    print(f"OK: {len(statuses)} catalogs, {len(expected)} texts each, all translated and checked")
+    if warnings and args.strict:
+        print(f"{len(warnings)} warning(s) in the catalogs, and --strict fails on warnings", file=sys.stderr)
+        return 1
+    noted = f"; {len(warnings)} warning(s), which readers do not see" if warnings else ""
+    print(f"OK: {len(statuses)} catalogs, {len(expected)} texts each, all translated and checked{noted}")
     return 0
 
 
@@ -105,9 +117,9 @@ def add_i18n_commands(commands: Any) -> None:
     i18n = commands.add_parser("i18n", help="translation tools: status, check, transliterate")
     tools = i18n.add_subparsers(dest="i18n_command", required=True, metavar="TOOL")
     tools.add_parser("status", help="per language: translated, fuzzy, missing, obsolete").set_defaults(run=_cmd_status)
-    tools.add_parser("check", help="fail with file:line for anything a release must not ship").set_defaults(
-        run=_cmd_check
-    )
+    check = tools.add_parser("check", help="fail with file:line for anything a release must not ship")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too (differences from Babel's data)")
+    check.set_defaults(run=_cmd_check)
     translit = tools.add_parser("transliterate", help="draft the Uzbek Cyrillic catalog from the Latin one")
     translit.add_argument("--all", action="store_true", help="redraft every entry, not only empty ones")
     translit.set_defaults(run=_cmd_transliterate)
