@@ -1,14 +1,28 @@
 # Two commands set everything up from a fresh clone: `make run` and `make test`.
+# Every install is the locked one: uv.lock lists every dependency, direct and transitive, with
+# hashes, and `uv sync --locked` installs exactly that (and fails if the lock is out of date).
 PYTHON ?= python3
 VENV ?= .venv
+TOOLS ?= .tools
+LOWEST ?= .venv-lowest
 BIN := $(VENV)/bin
+UV := $(TOOLS)/bin/uv
 
-.PHONY: run test check lint messages clean
+# uv uses this machine's Python and never downloads one; the environment it syncs is $(VENV).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-$(BIN)/maslahat: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: run test test-quick test-lowest upgrade check lint messages clean
+
+# uv itself, pinned with hashes, in a small venv of its own (so syncing $(VENV) never removes it).
+$(UV): scripts/uv-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r scripts/uv-requirements.txt
+	touch $@
+
+$(BIN)/maslahat: $(UV) pyproject.toml uv.lock
+	$(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $@
 
 run: $(BIN)/maslahat  ## set up, then start the bot (the terminal conversation if no BOT_TOKEN)
@@ -17,6 +31,25 @@ run: $(BIN)/maslahat  ## set up, then start the bot (the terminal conversation i
 test: $(BIN)/maslahat  ## set up, then run the whole test suite
 	scripts/ensure-redis
 	$(BIN)/pytest
+
+test-quick: $(BIN)/maslahat  ## the suite without the slow end-to-end and benchmark runs, while working
+	scripts/ensure-redis
+	$(BIN)/pytest -m "not slow and not bench"
+
+# The lower bounds in pyproject.toml must be true: install the lowest versions they allow of every
+# direct dependency (the transitive ones at their newest that fit) and run the whole suite on them.
+test-lowest: $(UV)  ## run the whole suite against the lowest dependency versions pyproject.toml allows
+	rm -rf $(LOWEST)
+	$(UV) venv --quiet --python $(PYTHON) $(LOWEST)
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	scripts/ensure-redis
+	$(LOWEST)/bin/pytest -p no:cacheprovider
+
+# An upgrade is a deliberate change: the lock moves to the newest releases the bounds allow, the
+# environment follows it, and the whole suite runs against it before anyone commits uv.lock.
+upgrade: $(UV)  ## upgrade uv.lock to the newest releases, then run the whole suite on them
+	$(UV) lock --upgrade
+	$(MAKE) test
 
 check: $(BIN)/maslahat  ## validate the rule table
 	$(BIN)/maslahat check
@@ -33,4 +66,4 @@ messages: $(BIN)/maslahat  ## re-extract texts from code and rules, merge them i
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-pot-creation-date
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(LOWEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
