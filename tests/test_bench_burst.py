@@ -11,7 +11,11 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.bench
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; it lives next to tests/
 bench_burst = importlib.import_module("benchmarks.bench_burst")

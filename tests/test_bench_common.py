@@ -7,7 +7,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from benchmarks.common import ROOT, write_results
+
+pytestmark = pytest.mark.bench
 
 
 def test_results_carry_no_path_of_this_machine(tmp_path: Path) -> None:

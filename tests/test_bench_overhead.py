@@ -12,7 +12,11 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.bench
 
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; it lives next to tests/
 bench_overhead = importlib.import_module("benchmarks.bench_overhead")

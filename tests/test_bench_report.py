@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks.report import render
+
+pytestmark = pytest.mark.bench
 
 
 def test_report_has_a_section_per_result_with_command_and_figures(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from bot.check import check_table
 from bot.loader import load_table
 from conftest import ROOT
 
+pytestmark = pytest.mark.bench
+
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; it lives next to tests/
 bench_rules = importlib.import_module("benchmarks.bench_rules")
 

@@ -18,6 +18,8 @@ from bot.content import load_content
 from bot.i18n_check import KEYWORDS, _code_method_map, check_catalogs, expected_messages
 from conftest import ROOT, RULES
 
+pytestmark = pytest.mark.bench
+
 PACKAGE = ROOT / "bot"
 LOCALES = ROOT / "locales"
 

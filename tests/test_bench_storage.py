@@ -23,6 +23,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import bench_storage  # noqa: E402
 
+pytestmark = pytest.mark.bench
+
 
 def _positive_numbers(figures: dict[str, float]) -> None:
     for name, value in figures.items():
