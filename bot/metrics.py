@@ -1,18 +1,58 @@
 """Prometheus metrics: updates by kind, handling latency, outcomes, errors, Telegram retries.
 
-Nothing here carries a person: labels are update kinds, languages, verdicts and error types.
+Nothing here carries a person: labels are update kinds, languages, verdicts, error types, event
+names and the code and rule table versions.
 """
 
 from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ["Metrics"]
+from bot.i18n import LANGUAGES
+from bot.table import VERDICTS
+
+__all__ = ["ERROR_KINDS", "EVENTS", "RETRY_REASONS", "UPDATE_KINDS", "Metrics", "package_version"]
+
+#: What ``_kind`` in bot/telegram_bot.py calls an update.
+UPDATE_KINDS = ("button", "command", "text", "media", "other")
+#: Why bot/telegram_send.py retries a Bot API call.
+RETRY_REASONS = ("flood", "network")
+#: The errors Telegram calls can end in once retrying gives up (others appear when they happen).
+ERROR_KINDS = ("BadRequest", "Forbidden", "NetworkError", "RetryAfter", "TimedOut")
+#: Every ``metrics["event"]`` the bot tallies.
+EVENTS = (
+    "buttons_rejected",
+    "buttons_stale",
+    "reloads",
+    "reloads_refused",
+    "store_conflicts",
+    "store_unavailable",
+    "updates_duplicate",
+    "updates_handled",
+)
+
+
+def package_version() -> str:
+    """The installed maslahat package's version, or "unknown" when run from a bare checkout."""
+    try:
+        return version("maslahat")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class _Events(Collector):
@@ -23,8 +63,9 @@ class _Events(Collector):
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily("maslahat_events", "Things the bot noticed, by event", labels=["event"])
-        for event, count in sorted(self._events.items()):
-            family.add_metric([event], count)
+        # Known events at 0 too: rate() and alerts need a series before the first occurrence.
+        for event in sorted(set(EVENTS) | set(self._events)):
+            family.add_metric([event], self._events[event])
         yield family
 
 
@@ -33,7 +74,18 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # CPU, memory, open files and start time (Linux /proc), Python version, GC: cheap to read per scrape.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.events: Tally[str] = Tally()
+        self.version = package_version()
+        self.build_info = Gauge(
+            "maslahat_build_info",
+            "Always 1: the running code version and rule table (id and version)",
+            ["version", "rules", "rules_version"],
+            registry=self.registry,
+        )
         self.updates = Counter("maslahat_updates", "Updates handled, by kind", ["kind"], registry=self.registry)
         self.latency = Histogram(
             "maslahat_update_seconds",
@@ -59,6 +111,22 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Events(self.events))
+        # Every known series at 0 from the start, so rate() and alerts work before the first event.
+        for kind in UPDATE_KINDS:
+            self.updates.labels(kind)
+        for lang in LANGUAGES:
+            for verdict in VERDICTS:
+                self.outcomes.labels(lang, verdict)
+        for kind in ERROR_KINDS:
+            self.errors.labels(kind)
+        for reason in RETRY_REASONS:
+            self.retries.labels(reason)
+
+    def set_content(self, table_id: str, table_version: str) -> None:
+        """Name the rule table now in use in ``maslahat_build_info``, replacing the one before."""
+        # Clearing first: a reload must not leave the old table's series at 1 beside the new one.
+        self.build_info.clear()
+        self.build_info.labels(self.version, table_id, table_version).set(1)
 
     def __getitem__(self, event: str) -> int:
         return self.events[event]
