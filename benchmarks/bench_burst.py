@@ -275,7 +275,8 @@ async def _drive(
     deadline: float,
 ) -> dict[str, Any]:
     settings = runtime.settings
-    health = f"http://127.0.0.1:{settings.port}/healthz"
+    # /readyz, not /healthz: the service answers /healthz while it still connects to Telegram.
+    health = f"http://127.0.0.1:{settings.port}/readyz"
 
     async def ready() -> bool:
         async with aiohttp.ClientSession() as http:

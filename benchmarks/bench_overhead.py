@@ -547,7 +547,8 @@ async def _wait_healthy(http: aiohttp.ClientSession, port: int, process: subproc
         if process.poll() is not None:
             raise RuntimeError(f"the bot process exited with {process.returncode}")
         with contextlib.suppress(aiohttp.ClientError):
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            # /readyz, not /healthz: Maslahat answers /healthz while it still connects to Telegram.
+            async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
                 if response.status == 200:
                     return
         await asyncio.sleep(0.01)
@@ -597,6 +598,8 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stac
     web_app = web.Application()
     web_app.router.add_post(f"/{WEBHOOK_PATH}", webhook)
     web_app.router.add_get("/healthz", healthz)
+    # Started only once Telegram answered, like Maslahat's /readyz, which the driver waits for.
+    web_app.router.add_get("/readyz", healthz)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop in (signal.SIGTERM, signal.SIGINT):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bot.catalogs import CatalogError, Catalogs
 from bot.chat import format_outcome, format_question, run_chat
@@ -22,8 +21,9 @@ from bot.graph import build_graph, to_dot, to_markdown, to_mermaid
 from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, Translator
 from bot.i18n_cli import add_i18n_commands
 from bot.loader import TableError, load_table
-from bot.logs import configure_logging
+from bot.logs import configure_logging, json_line
 from bot.present import outcome_view, question_view
+from bot.resources import shipped_locales, shipped_rules
 from bot.service import Service
 from bot.settings import ConfigError, read_environment, settings_from
 from bot.storage import DEFAULT_STORAGE_URL, open_store, storage_problem
@@ -37,19 +37,13 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def default_rules_path() -> Path:
-    """The rule table to use: $MASLAHAT_RULES, else the one shipped beside the package."""
-    configured = os.environ.get("MASLAHAT_RULES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent / "rules" / "decree-821.yaml"
+    """The rule table to use: $MASLAHAT_RULES, else the one shipped with the package."""
+    return shipped_rules()
 
 
 def default_locales_path() -> Path:
-    """The message catalogs to use: $MASLAHAT_LOCALES, else the ones shipped beside the package."""
-    configured = os.environ.get("MASLAHAT_LOCALES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent / "locales"
+    """The message catalogs to use: $MASLAHAT_LOCALES, else the ones shipped with the package."""
+    return shipped_locales()
 
 
 def _translator(args: argparse.Namespace) -> Translator:
@@ -90,32 +84,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return _cmd_chat(args)
-    settings = settings_from(
-        env,
-        secret_file_default=Path("state/session.key"),
-        api_base_url=args.api_base_url,
-        webhook_url=args.webhook_url,
-        webhook_secret=args.webhook_secret,
-        listen=args.listen,
-        port=args.port,
-    )
+    # Read before the settings are checked, so that their errors too are JSON lines when asked for.
+    json_format = (env.get("LOG_FORMAT") or "").lower() == "json"
+    try:
+        settings = settings_from(
+            env,
+            secret_file_default=Path("state/session.key"),
+            api_base_url=args.api_base_url,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            listen=args.listen,
+            port=args.port,
+        )
+    except ConfigError as exc:
+        _fatal(exc.problems, json_format)
+        return EXIT_USAGE
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret or ""], settings.log_format)
     loaded = load_content(args.rules, args.locales)
     if isinstance(loaded, list):
-        for problem in loaded:
-            print(problem, file=sys.stderr)
+        _fatal(loaded, json_format, prefix="")
         return EXIT_PROBLEMS
     store = open_store(settings.storage_url, settings.retention_days * 86400)
     runtime = Runtime(loaded.engine, loaded.catalogs, store, settings)
     service = Service(build_application(runtime), runtime, args.rules, args.locales)
     try:
         asyncio.run(service.run())
+    except InvalidToken as exc:
+        # A configuration error like the others: restarting cannot fix it (systemd does not, on exit 2).
+        _fatal([_refused_token(exc, settings.token)], json_format)
+        return EXIT_USAGE
     except TelegramError as exc:
-        # Telegram's messages can quote the token (InvalidToken does): never print it.
+        # Telegram's messages can quote the token: never print it.
         message = str(exc).replace(settings.token, "«token»")
-        print(f"maslahat: Telegram refused to start the bot ({type(exc).__name__}): {message}", file=sys.stderr)
+        _fatal([f"Telegram refused to start the bot ({type(exc).__name__}): {message}"], json_format)
+        return EXIT_PROBLEMS
+    except OSError as exc:
+        # The HTTP server could not listen (the port taken, say): exit 1, as a restart may find it free.
+        _fatal([str(exc.strerror or exc)], json_format)
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _fatal(messages: Iterable[str], json_format: bool, prefix: str = "maslahat: ") -> None:
+    """Print why the bot cannot start: plain lines, or JSON log lines under LOG_FORMAT=json."""
+    for message in messages:
+        print(json_line(message) if json_format else prefix + message, file=sys.stderr)
+
+
+def _refused_token(exc: InvalidToken, token: str) -> str:
+    """The one line saying Telegram refused BOT_TOKEN, and how, without the token."""
+    # python-telegram-bot raises Telegram's answer ("Unauthorized", "Not Found") again with the token
+    # quoted; the answer itself is the cause.
+    answer = str(exc.__cause__ or "").replace(token, "«token»").strip()
+    status = {"unauthorized": "401 Unauthorized", "not found": "404 Not Found"}.get(answer.lower(), answer or "refused")
+    return f"Telegram refused BOT_TOKEN ({status}): check the token @BotFather gave you"
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -211,13 +233,13 @@ def _parser() -> argparse.ArgumentParser:
         "--rules",
         type=Path,
         default=None,
-        help="rule table file (default: $MASLAHAT_RULES or rules/decree-821.yaml)",
+        help="rule table file (default: $MASLAHAT_RULES, else the table shipped with maslahat)",
     )
     parser.add_argument(
         "--locales",
         type=Path,
         default=None,
-        help="message catalogs directory (default: $MASLAHAT_LOCALES or locales/)",
+        help="message catalogs directory (default: $MASLAHAT_LOCALES, else the catalogs shipped with maslahat)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "redact_secrets"]
+__all__ = ["JsonFormatter", "configure_logging", "json_line", "redact_secrets"]
 
 # These libraries log request URLs (which hold the token) or whole updates (names, ids, text)
 # at DEBUG or INFO; they never log below WARNING here.
@@ -60,6 +60,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def json_line(message: str, *, logger: str = "bot.cli", level: int = logging.CRITICAL) -> str:
+    """``message`` as a JSON log line, for fatal start-up errors printed before logging is configured."""
+    return JsonFormatter().format(logging.LogRecord(logger, level, __file__, 0, message, None, None))
 
 
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), fmt: str = "text") -> None:

@@ -6,15 +6,23 @@ it also receives Telegram's updates on the webhook path, refusing requests witho
 (python-telegram-bot's custom-webhook pattern: updates go into ``application.update_queue``).
 SIGTERM and SIGINT stop it gracefully: no new updates, those in flight finished, the store
 closed. SIGHUP re-reads the rule table and catalogs and swaps them in only if they are valid.
+
+The HTTP server starts first. If the Bot API cannot be reached (Telegram down, the network not up
+yet at boot), the service keeps trying with exponential backoff and jitter, alive (``/healthz``
+200) but not ready (``/readyz`` 503, saying why), and starts serving as soon as Telegram answers.
+A token Telegram refuses is not retried: :class:`telegram.error.InvalidToken` is raised.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hmac
 import logging
+import random
 import signal
+from collections.abc import Callable
 from json import JSONDecodeError
 from pathlib import Path
 from typing import Any
@@ -22,14 +30,14 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.content import load_content
 from bot.store import StoreUnavailable
 from bot.telegram_bot import Runtime, start_background, stop_background
-from bot.telegram_send import retrying
 
-__all__ = ["Service"]
+__all__ = ["Service", "backoff"]
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header name, not a secret
@@ -47,6 +55,14 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
+def backoff(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1, 2, …): doubling up to ``cap``, jittered."""
+    # Between half and all of the doubled delay: replicas that lost Telegram together do not all
+    # come back in the same instant, and no wait shrinks to nothing.
+    ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
 class Service:
     """Runs one bot process until it is told to stop."""
 
@@ -61,6 +77,10 @@ class Service:
         #: Seconds after a reload before what is alive is frozen again (see _freeze_heap).
         self.refreeze_after = 5.0
         self._refreeze: asyncio.TimerHandle | None = None
+        #: Seconds before the second attempt to reach Telegram at start, and the most between two.
+        self.retry_base, self.retry_cap = 0.5, 30.0
+        #: Where the connection to Telegram stands, as /readyz shows it.
+        self.telegram = "connecting"
         application.bot_data["reload"] = self.reload
 
     # Content ------------------------------------------------------------------------------
@@ -76,6 +96,7 @@ class Service:
             return loaded
         # One assignment between two awaits: handlers see either the old pair or the new one.
         self.runtime.engine, self.runtime.catalogs = loaded.engine, loaded.catalogs
+        self.runtime.metrics.set_content(loaded.engine.table.meta.id, loaded.engine.table.meta.version)
         # Updates in flight may still hold the old content: freeze again once they are done, so
         # that it is collected, cycles and all, rather than frozen for good.
         gc.unfreeze()
@@ -110,11 +131,12 @@ class Service:
             storage = "unavailable"
         body = {
             "storage": storage,
+            "telegram": self.telegram,
             "rules": rt.engine.table.version_tag,
             "catalogs": sorted(rt.catalogs.catalogs),
             "stopping": self.stopping.is_set(),
         }
-        ready = storage == "ok" and not self.stopping.is_set()
+        ready = storage == "ok" and self.telegram == "ok" and not self.stopping.is_set()
         return web.json_response(body, status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
@@ -125,8 +147,11 @@ class Service:
         given = request.headers.get(SECRET_HEADER, "")
         if not given or not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403, text="forbidden\n")
+        # Telegram delivers it again later.
         if self.stopping.is_set():
-            return web.Response(status=503, text="stopping\n")  # Telegram delivers it again later
+            return web.Response(status=503, text="stopping\n")
+        if not self.application.running:
+            return web.Response(status=503, text="not started yet\n")
         try:
             data = await request.json()
             update = Update.de_json(data, self.application.bot)
@@ -143,43 +168,103 @@ class Service:
             loop.add_signal_handler(stop, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
 
-    async def run(self) -> None:
-        """Receive and handle updates until SIGTERM or SIGINT."""
+    async def _bootstrap(self) -> None:
+        """One attempt to reach Telegram: getMe, then set the webhook, or delete it and start polling."""
         app = self.application
         settings = self.runtime.settings
-        self._on_signals()  # first: a SIGTERM during start-up then stops gracefully once started
-        await app.initialize()
+        await app.initialize()  # does nothing once it succeeded
+        if settings.webhook_url:
+            await app.bot.set_webhook(
+                settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
+            )
+        else:
+            await app.bot.delete_webhook()
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+    async def _connect(self) -> bool:
+        """Reach Telegram, retrying while it cannot be reached; False if told to stop first."""
+        token = self.runtime.settings.token
+        attempt = 0
+        while not self.stopping.is_set():
+            attempt += 1
+            trying = asyncio.ensure_future(self._bootstrap())
+            stop = asyncio.ensure_future(self.stopping.wait())
+            try:
+                await asyncio.wait((trying, stop), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                if not trying.done():
+                    # A SIGTERM does not wait for a call that may hang until its timeout.
+                    trying.cancel()
+                    await asyncio.gather(trying, return_exceptions=True)
+            if trying.cancelled():
+                return False
+            problem: TelegramError
+            try:
+                trying.result()
+                return True
+            except RetryAfter as exc:
+                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                delay = max(wait, backoff(attempt, self.retry_base, self.retry_cap))
+                problem = exc
+            except NetworkError as exc:  # unreachable, timed out, or 5xx: all may pass
+                delay = backoff(attempt, self.retry_base, self.retry_cap)
+                problem = exc
+            self.telegram = "unreachable: retrying"
+            # Errors from the transport never quote the request URL; the token is cut out all the same.
+            reason = str(problem).replace(token, "«token»")
+            log.warning(
+                "Telegram cannot be reached (attempt %d: %s: %s); next attempt in %.1f s",
+                attempt,
+                type(problem).__name__,
+                reason,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), delay)
+        return False
+
+    async def run(self) -> None:
+        """Serve HTTP at once; receive and handle updates once Telegram answers, until SIGTERM or SIGINT.
+
+        Raises:
+            telegram.error.InvalidToken: Telegram refused the token (nothing is left open).
+            telegram.error.TelegramError: Telegram refused the webhook or another start-up call.
+        """
+        app = self.application
+        settings = self.runtime.settings
+        self._on_signals()  # first: a SIGTERM during start-up then stops gracefully
+        runner = web.AppRunner(self.web_app(), access_log=None)
+        await runner.setup()
         try:
-            if settings.webhook_url:
-                await retrying(
-                    lambda: app.bot.set_webhook(
-                        settings.webhook_url or "",
-                        secret_token=settings.webhook_secret,
-                        allowed_updates=Update.ALL_TYPES,
-                    )
-                )
-            else:
-                await retrying(lambda: app.bot.delete_webhook())
-                assert app.updater is not None
-                await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            await app.start()
-            await start_background(app)
-            runner = web.AppRunner(self.web_app(), access_log=None)
-            await runner.setup()
             await web.TCPSite(runner, settings.listen, settings.port).start()
-            _freeze_heap()
-            mode = "webhook" if settings.webhook_url else "polling"
-            log.info("running in %s mode; HTTP on %s:%d", mode, settings.listen, settings.port)
-            await self.stopping.wait()
-            log.info("stopping: finishing the updates in flight")
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            await app.stop()  # handles what is already queued, then returns
-            await runner.cleanup()
-            await stop_background(app)
+            log.debug("HTTP on %s:%d; connecting to Telegram", settings.listen, settings.port)
+            if await self._connect():
+                await app.start()
+                await start_background(app)
+                _freeze_heap()
+                self.telegram = "ok"
+                mode = "webhook" if settings.webhook_url else "polling"
+                log.info("running in %s mode; HTTP on %s:%d", mode, settings.listen, settings.port)
+                await self.stopping.wait()
+                log.info("stopping: finishing the updates in flight")
+            else:
+                log.info("stopping before Telegram answered")
         finally:
-            if self._refreeze is not None:
-                self._refreeze.cancel()
-            gc.unfreeze()
-            await app.shutdown()
+            try:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()  # handles what is already queued, then returns
+            finally:
+                await runner.cleanup()
+                await stop_background(app)
+                if self._refreeze is not None:
+                    self._refreeze.cancel()
+                gc.unfreeze()
+                await app.shutdown()
+                # shutdown() leaves an application whose initialize() failed as it is: close its
+                # connections here, or aiohttp complains of unclosed sessions at exit.
+                await app.bot.shutdown()
         log.info("stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from dotenv import dotenv_values
 
 from bot.storage import DEFAULT_STORAGE_URL, storage_problem
 
-__all__ = ["DEFAULT_API", "ConfigError", "Settings", "read_environment"]
+__all__ = ["DEFAULT_API", "WEBHOOK_PORTS", "ConfigError", "Settings", "read_environment"]
 
 DEFAULT_API = "https://api.telegram.org"
 
@@ -58,11 +59,43 @@ def read_environment(dotenv: Path | None = Path(".env")) -> dict[str, str]:
     return values
 
 
-def _url(value: str, name: str, problems: list[str], *, https: bool) -> None:
+#: What Telegram accepts as a webhook's secret_token (Bot API, setWebhook).
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: The only ports Telegram sends webhooks to (Bot API, setWebhook).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def _url(value: str, name: str, problems: list[str], *, https: bool) -> bool:
     parsed = urlparse(value)
     schemes = ("https",) if https else ("http", "https")
     if parsed.scheme not in schemes or not parsed.netloc:
         problems.append(f"{name} must be a full {'https' if https else 'http(s)'} URL, not {value!r}")
+        return False
+    return True
+
+
+def _webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse ``url`` as a webhook, in one sentence; None if it would not."""
+    try:
+        given = urlparse(url).port
+    except ValueError:  # a port that is not a number from 0 to 65535
+        given = -1
+    port = 443 if given is None else given
+    if port not in WEBHOOK_PORTS:
+        ports = ", ".join(str(p) for p in WEBHOOK_PORTS[:-1]) + f" or {WEBHOOK_PORTS[-1]}"
+        return f"WEBHOOK_URL must use port {ports} (Telegram sends webhooks to no other), not {url!r}"
+    return None
+
+
+def _webhook_secret_problem(secret: str) -> str | None:
+    """Why Telegram would refuse ``secret`` as a webhook's secret token; None if it would not."""
+    # The secret itself is never quoted: the message goes to the logs.
+    if _WEBHOOK_SECRET.fullmatch(secret):
+        return None
+    rule = "WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -"
+    if len(secret) > 256:
+        return f"{rule}; it has {len(secret)} characters"
+    return f"{rule}; it has others (spaces, non-Latin letters or punctuation)"
 
 
 def settings_from(
@@ -95,13 +128,17 @@ def settings_from(
     webhook_url = pick("webhook_url", "WEBHOOK_URL")
     webhook_secret = pick("webhook_secret", "WEBHOOK_SECRET")
     if webhook_url:
-        _url(webhook_url, "WEBHOOK_URL", problems, https=True)
+        if _url(webhook_url, "WEBHOOK_URL", problems, https=True):
+            port_problem = _webhook_url_problem(webhook_url)
+            if port_problem:
+                problems.append(port_problem)
         if not webhook_secret:
             problems.append("a webhook needs a secret: set WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -)")
-    if webhook_secret and not (
-        0 < len(webhook_secret) <= 256 and all(c.isalnum() or c in "_-" for c in webhook_secret)
-    ):
-        problems.append("WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -")
+    # Checked as Telegram checks it, so a secret it would refuse stops the bot here, not at setWebhook
+    # (str.isalnum() would let "секрет2026" through).
+    secret_problem = _webhook_secret_problem(webhook_secret) if webhook_secret else None
+    if secret_problem:
+        problems.append(secret_problem)
     port_text = pick("port", "PORT") or "8080"
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         problems.append(f"PORT must be a number from 1 to 65535, not {port_text!r}")

@@ -537,6 +537,7 @@ def build_application(
     settings = runtime.settings
     processor = PerChatUpdateProcessor(settings.concurrent_chats)
     runtime.metrics.chats_in_flight.set_function(lambda: processor.chats_in_flight)
+    runtime.metrics.set_content(runtime.engine.table.meta.id, runtime.engine.table.meta.version)
     timeouts = (
         {} if timeout is None else {"read_timeout": timeout, "write_timeout": timeout, "connect_timeout": timeout}
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+
+import aiohttp
 
 from conftest import ROOT
 from fakebotapi import FakeBotApi
 
-__all__ = ["start_bot", "wait_for"]
+__all__ = ["eventually", "http_get", "relay", "reserved_port", "start_bot", "wait_for"]
 
 # Settings from the developer's environment that must not leak into a test process.
 _OWN_SETTINGS = ("MASLAHAT_", "WEBHOOK_", "BOT_", "STORAGE_", "SESSION_", "OPERATOR_", "LOG_", "PORT")
@@ -27,8 +31,85 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20
         await asyncio.sleep(0.02)
 
 
-async def start_bot(api: FakeBotApi, state: Path, *args: str, **settings: str) -> asyncio.subprocess.Process:
-    """Start `maslahat run` talking to ``api``, with its SQLite store and session key under ``state``.
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20.0) -> None:
+    """Await ``check`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def http_get(url: str) -> tuple[int, str] | None:
+    """GET ``url``: the status and the body, or None if nothing answers there."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(url) as response,
+        ):
+            return response.status, await response.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+
+
+@contextlib.contextmanager
+def reserved_port() -> Iterator[socket.socket]:
+    """A socket bound to a port on 127.0.0.1, not listening: connections are refused, and the port stays ours."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        yield sock
+    finally:
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def relay(sock: socket.socket, port: int) -> AsyncIterator[None]:
+    """Listen on ``sock`` (from :func:`reserved_port`), relaying each connection to 127.0.0.1:``port``."""
+    # What a bot sees of a Bot API that comes up at last on the address it has been trying all along.
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()  # one side gone: the connection is over for the other too
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+            finally:
+                upstream_writer.close()
+        except OSError:
+            pass  # the client sees the connection closed, as with a server that went away
+        finally:
+            writer.close()
+            handlers.discard(task)
+
+    server = await asyncio.start_server(connection, sock=sock)
+    try:
+        yield
+    finally:
+        server.close()
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
+
+
+async def start_bot(
+    api: FakeBotApi, state: Path, *args: str, api_base_url: str | None = None, **settings: str
+) -> asyncio.subprocess.Process:
+    """Start `maslahat run` against ``api`` (or ``api_base_url``), its store and session key under ``state``.
 
     ``settings`` are environment variables (e.g. PORT="8090", LOG_LEVEL="DEBUG") over these
     defaults; standard error is piped, so read it with ``communicate()``.
@@ -41,7 +122,7 @@ async def start_bot(api: FakeBotApi, state: Path, *args: str, **settings: str) -
         **settings,
     }
     return await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api.base_url, *args),
+        *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api_base_url or api.base_url, *args),
         cwd=ROOT,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

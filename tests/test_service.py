@@ -18,17 +18,20 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from telegram.error import InvalidToken
 
 from bot import screens
 from bot.cli import main
 from bot.logs import JsonFormatter
-from bot.service import Service
+from bot.service import Service, backoff
 from bot.store import MemoryStore, Record, StoreUnavailable
 from bot.store_sqlite import SQLiteStore
 from bot.telegram_bot import Runtime, build_application, handled_updates
+from bot.telegram_http import AiohttpRequest
 from conftest import ROOT, RULES
 from fakebotapi import FakeBotApi, FakeUser, free_port
-from processes import start_bot, wait_for
+from processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
 from test_telegram_bot import TABLE, answer, make_runtime, t
 from tgclient import TelegramUser
 
@@ -50,6 +53,12 @@ OPERATOR = 424242
         ({"BOT_TOKEN": "123:abc", "STORAGE_URL": "mysql://x"}, [], "STORAGE_URL must start with"),
         ({"BOT_TOKEN": "123:abc", "OPERATOR_IDS": "alice"}, [], "OPERATOR_IDS must be Telegram user ids"),
         ({"BOT_TOKEN": "123:abc", "LOG_FORMAT": "xml"}, [], "LOG_FORMAT must be text or json"),
+        ({"BOT_TOKEN": "123:abc", "WEBHOOK_SECRET": "секрет2026"}, [], "WEBHOOK_SECRET may hold only"),
+        (
+            {"BOT_TOKEN": "123:abc", "WEBHOOK_SECRET": "s"},
+            ["--webhook-url", "https://bot.example.org:8080/tg"],
+            "WEBHOOK_URL must use port 443, 80, 88 or 8443",
+        ),
     ],
 )
 def test_each_configuration_error_has_its_message_and_a_non_zero_exit(
@@ -77,6 +86,42 @@ def test_each_configuration_error_has_its_message_and_a_non_zero_exit(
     assert message in capsys.readouterr().err
 
 
+def test_a_configuration_error_is_a_json_line_when_logs_are_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for name in ("BOT_TOKEN_FILE", "WEBHOOK_URL", "STORAGE_URL", "OPERATOR_IDS", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("WEBHOOK_SECRET", "секрет2026")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "CRITICAL"
+    assert entry["message"].startswith("WEBHOOK_SECRET may hold only 1-256 characters")
+    assert "секрет2026" not in line
+    assert set(entry) == {"time", "level", "logger", "message"}  # the shape of every other log line
+
+
+async def test_content_problems_at_start_are_json_lines_when_logs_are_json(tmp_path: Path) -> None:
+    rules = tmp_path / "decree-821.yaml"
+    rules.write_text(
+        RULES.read_text(encoding="utf-8").replace('outcome: "affected_residence"', 'outcome: "nowhere"'),
+        encoding="utf-8",
+    )
+    async with FakeBotApi() as api:
+        process = await start_bot(api, tmp_path, MASLAHAT_RULES=str(rules), LOG_FORMAT="json")
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    entries = [json.loads(line) for line in stderr.decode().splitlines()]  # every line is JSON
+    problems = [e["message"] for e in entries if e["level"] == "CRITICAL"]
+    assert any("unknown outcome 'nowhere'" in p and str(rules) in p for p in problems), problems
+    assert not api.calls, "content problems stop the bot before it talks to Telegram"
+
+
 # The HTTP server ---------------------------------------------------------------------------
 
 
@@ -99,10 +144,11 @@ async def serving(
     service = Service(build_application(runtime), runtime, rules, ROOT / "locales")
     task = asyncio.create_task(service.run())
     base = f"http://127.0.0.1:{port}"
+    # /healthz answers before Telegram does; /readyz once updates are handled.
     async with aiohttp.ClientSession() as http:
-        for _ in range(500):
+        for _ in range(1000):
             with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"{base}/healthz") as response:
+                async with http.get(f"{base}/readyz") as response:
                     if response.status == 200:
                         break
             await asyncio.sleep(0.01)
@@ -146,6 +192,12 @@ async def test_health_readiness_and_metrics_over_http() -> None:
             assert 'maslahat_telegram_retries_total{reason="network"} 1.0' in metrics
             assert "maslahat_update_seconds_bucket" in metrics
             assert "maslahat_chats_in_flight 0.0" in metrics  # nothing is being handled right now
+            families = {f.name: f.samples for f in text_string_to_metric_families(metrics)}
+            build = [(s.labels["rules"], s.labels["rules_version"], s.value) for s in families["maslahat_build_info"]]
+            assert build == [(TABLE.meta.id, TABLE.meta.version, 1.0)]
+            # At 0 before the first such outcome, so that rate() and alerts work from the start.
+            assert 'maslahat_outcomes_total{lang="uz_Cyrl",verdict="affected"} 0.0' in metrics
+            assert "process_resident_memory_bytes" in metrics
             store.down = True
             status, body = await _get(f"{base}/readyz")
             assert status == 503
@@ -171,6 +223,80 @@ async def test_webhook_requests_without_the_secret_get_403_on_the_same_server() 
             assert t("ru").gettext(screens.WELCOME) in (client.last_message().text or "")
             assert api.calls_to("setWebhook")[-1]["secret_token"] == "s3cret_value"
             assert (await _get(f"{base}/healthz"))[0] == 200
+
+
+# Telegram unreachable at start ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"),
+    [(1, 0.25, 0.5), (2, 0.5, 1.0), (3, 1.0, 2.0), (7, 15.0, 30.0), (8, 15.0, 30.0), (1000, 15.0, 30.0)],
+)
+def test_backoff_doubles_up_to_the_cap_with_jitter(attempt: int, low: float, high: float) -> None:
+    assert backoff(attempt, 0.5, 30.0, rand=lambda: 0.0) == low
+    assert backoff(attempt, 0.5, 30.0, rand=lambda: 1.0) == high
+    assert low <= backoff(attempt, 0.5, 30.0) <= high
+
+
+async def test_telegram_down_at_start_alive_not_ready_then_serving_once_it_answers() -> None:
+    port = free_port()
+    with reserved_port() as down:
+        async with FakeBotApi() as api:
+            runtime = make_runtime(api)
+            runtime.settings = dataclasses.replace(
+                runtime.settings,
+                api_base_url=f"http://127.0.0.1:{down.getsockname()[1]}",
+                port=port,
+                webhook_url="https://127.0.0.1:8443/telegram",
+                webhook_secret="s3cret_value",
+            )
+            service = Service(build_application(runtime), runtime, RULES, ROOT / "locales")
+            service.retry_base, service.retry_cap = 0.05, 0.2  # a test need not wait 30 s
+            task = asyncio.create_task(service.run())
+            base = f"http://127.0.0.1:{port}"
+            try:
+                await eventually(lambda: _readyz_says(base, 503, "unreachable: retrying"), "/readyz 503")
+                assert await _get(f"{base}/healthz") == (200, "ok\n")
+                user = FakeUser(62, "Test", None, "ru")
+                update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 6}
+                assert await api.post_to_webhook(update, secret="s3cret_value", url=f"{base}/telegram") == 503
+                assert not task.done()
+                async with relay(down, int(api.base_url.rsplit(":", 1)[1])):
+                    await eventually(lambda: _readyz_says(base, 200, "ok"), "/readyz 200", timeout=10)
+                    assert api.calls_to("setWebhook")[-1]["url"] == "https://127.0.0.1:8443/telegram"
+                    assert await api.post_to_webhook(update, secret="s3cret_value", url=f"{base}/telegram") == 200
+                    client = TelegramUser(
+                        api, lambda: handled_updates(service.application), language_code="ru", user_id=62
+                    )
+                    await client.wait()
+                    assert t("ru").gettext(screens.WELCOME) in (client.last_message().text or "")
+                    service.stopping.set()
+                    await asyncio.wait_for(task, timeout=20)
+            finally:
+                service.stopping.set()
+                await asyncio.wait_for(task, timeout=20)
+
+
+async def _readyz_says(base: str, status: int, telegram: str) -> bool:
+    answer = await http_get(f"{base}/readyz")
+    return answer is not None and answer[0] == status and json.loads(answer[1])["telegram"] == telegram
+
+
+async def test_a_refused_token_raises_invalid_token_and_leaves_nothing_open() -> None:
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        port = free_port()
+        runtime.settings = dataclasses.replace(runtime.settings, token="999:AAnotTheTokenTelegramKnows", port=port)
+        service = Service(build_application(runtime), runtime, RULES, ROOT / "locales")
+        with pytest.raises(InvalidToken):
+            await asyncio.wait_for(service.run(), timeout=20)
+        assert not service.stopping.is_set()
+        assert await http_get(f"http://127.0.0.1:{port}/healthz") is None  # the HTTP server is closed
+        request = service.application.bot.request
+        assert isinstance(request, AiohttpRequest)
+        with pytest.raises(RuntimeError, match="not initialized"):  # its connections are closed
+            await request.do_request("http://127.0.0.1:9/", "GET")
+        assert len(api.calls_to("getMe")) == 0  # refused before any method ran
 
 
 # Operators ---------------------------------------------------------------------------------

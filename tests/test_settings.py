@@ -50,6 +50,51 @@ def test_each_problem_has_its_message(env: dict[str, str], overrides: dict[str, 
     assert any(message in p for p in caught.value.problems), caught.value.problems
 
 
+SECRET = "a-b_C9"
+HOOK = "https://bot.example.org/telegram"
+
+
+@pytest.mark.parametrize(
+    ("secret", "url", "problem"),
+    [
+        # WEBHOOK_SECRET as Telegram checks it: 1-256 characters, each A-Z a-z 0-9 _ -
+        ("a-b_C9", HOOK, None),
+        ("x" * 256, HOOK, None),
+        ("секрет2026", HOOK, "WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -; it has others"),
+        ("x" * 257, HOOK, "WEBHOOK_SECRET may hold only 1-256 characters A-Z a-z 0-9 _ -; it has 257 characters"),
+        ("has spaces", HOOK, "WEBHOOK_SECRET may hold only"),
+        ("sécret", None, "WEBHOOK_SECRET may hold only"),  # checked even without a webhook
+        ("", HOOK, "a webhook needs a secret: set WEBHOOK_SECRET"),
+        # WEBHOOK_URL as Telegram checks it: https, on port 443, 80, 88 or 8443
+        (SECRET, "https://bot.example.org:443/telegram", None),
+        (SECRET, "https://bot.example.org:80/telegram", None),
+        (SECRET, "https://bot.example.org:88/telegram", None),
+        (SECRET, "https://bot.example.org:8443/telegram", None),
+        (SECRET, "http://bot.example.org/telegram", "WEBHOOK_URL must be a full https URL"),
+        (SECRET, "https://bot.example.org:8080/telegram", "WEBHOOK_URL must use port 443, 80, 88 or 8443"),
+        (SECRET, "https://bot.example.org:99999/telegram", "WEBHOOK_URL must use port 443, 80, 88 or 8443"),
+        (SECRET, "https://bot.example.org:0/telegram", "WEBHOOK_URL must use port 443, 80, 88 or 8443"),
+        (SECRET, "https://bot.example.org:https/telegram", "WEBHOOK_URL must use port 443, 80, 88 or 8443"),
+    ],
+)
+def test_webhook_settings_are_checked_as_telegram_checks_them(
+    secret: str, url: str | None, problem: str | None
+) -> None:
+    env = {"BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": secret, **({"WEBHOOK_URL": url} if url else {})}
+    if problem is None:
+        settings = settings_from(env)
+        assert (settings.webhook_url, settings.webhook_secret) == (url, secret)
+        return
+    with pytest.raises(ConfigError) as caught:
+        settings_from(env)
+    assert len(caught.value.problems) == 1, caught.value.problems
+    (message,) = caught.value.problems
+    assert problem in message, message
+    assert "\n" not in message
+    if secret:
+        assert secret not in message  # the secret never reaches a log
+
+
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from({"PORT": "0", "RETENTION_DAYS": "x"}, webhook_url="ftp://x")
