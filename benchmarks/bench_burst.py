@@ -3,8 +3,8 @@
 Telegram lets a bot send about 30 messages a second overall and about 1 a second per chat; beyond
 that it answers 429 with ``retry_after``. This runs the real bot — ``build_application`` with its
 AIORateLimiter, a Runtime over the shipped rule table and catalogs, an SQLite store in a temporary
-directory, behind ``bot.service.Service`` in **webhook mode** (``--mode polling`` for the other) —
-against ``tests/fakebotapi.FakeBotApi`` with ``RateLimits(per_second=30, per_chat_per_second=1)``,
+directory, behind ``bot.service.app.Service`` in **webhook mode** (``--mode polling`` for the other) —
+against ``tests/support/fakebotapi.FakeBotApi`` with ``RateLimits(per_second=30, per_chat_per_second=1)``,
 on 127.0.0.1 only. Distinct people press /start, spread evenly over the window or all at once
 (a burst); each update is POSTed to the bot's webhook as Telegram would deliver it.
 
@@ -53,15 +53,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from benchmarks.common import machine, write_results  # noqa: E402
-from bot import screens, telegram_bot  # noqa: E402
-from bot.content import Content, load_content  # noqa: E402
-from bot.i18n import language_for  # noqa: E402
-from bot.service import Service  # noqa: E402
+from bot.core.languages import language_for  # noqa: E402
+from bot.service.app import Service  # noqa: E402
+from bot.service.content import Content, load_content  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.store import MemoryStore  # noqa: E402
-from bot.store_sqlite import SQLiteStore  # noqa: E402
-from bot.telegram_bot import Runtime, build_application, handled_updates  # noqa: E402
-from fakebotapi import JSON, FakeBotApi, FakeUser, RateLimits, free_port  # noqa: E402
+from bot.storage.base import MemoryStore  # noqa: E402
+from bot.storage.sqlite import SQLiteStore  # noqa: E402
+from bot.telegram import application as telegram_bot  # noqa: E402
+from bot.telegram import screens  # noqa: E402
+from bot.telegram.application import Runtime, build_application, handled_updates  # noqa: E402
+from support.fakebotapi import JSON, FakeBotApi, FakeUser, RateLimits, free_port  # noqa: E402
 
 RULES = ROOT / "rules" / "decree-821.yaml"
 LOCALES = ROOT / "locales"
@@ -106,7 +107,12 @@ class LogTally(logging.Filter):
     Retry messages are counted instead of printed (a run can have hundreds); errors still print.
     """
 
-    LOGGERS = ("telegram.ext.AIORateLimiter", "bot.telegram_send", "bot.telegram_bot", "telegram.ext.Application")
+    LOGGERS = (
+        "telegram.ext.AIORateLimiter",
+        "bot.telegram.send",
+        "bot.telegram.application",
+        "telegram.ext.Application",
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -491,8 +497,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "setup": {
             "mode": args.mode,
             "store": args.store,
-            "bot": "bot.telegram_bot.build_application (AIORateLimiter) behind bot.service.Service",
-            "fake": f"tests/fakebotapi.FakeBotApi, RateLimits(per_second={PER_SECOND}, "
+            "bot": "bot.telegram.application.build_application (AIORateLimiter) behind bot.service.app.Service",
+            "fake": f"tests/support/fakebotapi.FakeBotApi, RateLimits(per_second={PER_SECOND}, "
             f"per_chat_per_second={PER_CHAT_PER_SECOND}), 429 retry_after >= 1 s",
             "arrivals": "each /start POSTed to the webhook over at most 40 connections"
             if args.mode == "webhook"

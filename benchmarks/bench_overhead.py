@@ -7,7 +7,7 @@ Run from the repository root (one command; about 4-5 minutes on 2 cores)::
 
 Processes, so that no two measured parties share an event loop:
 
-* the **driver** (this process): the fake Telegram Bot API (``tests/fakebotapi.FakeBotApi`` on
+* the **driver** (this process): the fake Telegram Bot API (``tests/support/fakebotapi.FakeBotApi`` on
   127.0.0.1, subclassed here only to timestamp calls as they arrive, untouched otherwise) and the
   load generator (an aiohttp client POSTing updates to the bot's webhook with the secret header).
   They share one loop because the generator reads the fake API's state (the buttons each person
@@ -15,11 +15,11 @@ Processes, so that no two measured parties share an event loop:
 * the **bare bot** (its own process): an ``Application`` with one ``MessageHandler`` (answers with
   ``send_message``) and one ``CallbackQueryHandler`` (``send_message``, then
   ``answer_callback_query``: two Bot API calls per press, like Maslahat's edit + answer), behind a
-  minimal aiohttp webhook doing what ``bot.service.Service`` does: check the secret header,
+  minimal aiohttp webhook doing what ``bot.service.app.Service`` does: check the secret header,
   ``Update.de_json``, ``application.update_queue.put``, answer 200.
-* **Maslahat** (its own process), as shipped: ``bot.telegram_bot.build_application`` over a ``Runtime`` with
+* **Maslahat** (its own process), as shipped: ``bot.telegram.application.build_application`` over a ``Runtime`` with
   the shipped rule table and catalogs (loaded and validated as ``maslahat run`` does) and a
-  ``MemoryStore``, run by ``bot.service.Service`` (its aiohttp server: webhook, /healthz, /readyz,
+  ``MemoryStore``, run by ``bot.service.app.Service`` (its aiohttp server: webhook, /healthz, /readyz,
   /metrics; logging configured as ``maslahat run`` does). Compared with the bare bot with
   ``rate_limit=False``; measured once more as shipped (``rate_limit=True``: the AIORateLimiter
   keeping to Telegram's ~30 messages a second, a cap by design).
@@ -31,7 +31,7 @@ Processes, so that no two measured parties share an event loop:
   time (``CONCURRENT_CHATS=1``), so before and after are measured in the same run.
 
 The bare bot uses python-telegram-bot's defaults: ``HTTPXRequest`` and one update at a time.
-Maslahat as shipped uses ``bot.telegram_http.AiohttpRequest`` and ``bot.telegram_updates`` (chats
+Maslahat as shipped uses ``bot.telegram.http.AiohttpRequest`` and ``bot.telegram.updates`` (chats
 side by side, each chat's updates in order).
 
 Load: people, each waiting for the bot to finish one update before sending the next. For Maslahat
@@ -90,7 +90,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from benchmarks.common import machine, write_results  # noqa: E402
-from fakebotapi import TEST_TOKEN, FakeBotApi, FakeUser, free_port  # noqa: E402
+from support.fakebotapi import TEST_TOKEN, FakeBotApi, FakeUser, free_port  # noqa: E402
 
 RULES = ROOT / "rules" / "decree-821.yaml"
 LOCALES = ROOT / "locales"
@@ -577,8 +577,8 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stac
 
     builder = ApplicationBuilder().token(TEST_TOKEN).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     if same_stack:  # Maslahat's transport and update processing, none of its handlers
-        from bot.telegram_http import AiohttpRequest
-        from bot.telegram_updates import PerChatUpdateProcessor
+        from bot.telegram.http import AiohttpRequest
+        from bot.telegram.updates import PerChatUpdateProcessor
 
         builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
         builder = builder.concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
@@ -615,12 +615,12 @@ async def serve_bare(api: str, port: int, *, concurrent: bool = False, same_stac
 
 
 async def serve_maslahat(api: str, port: int, *, rate_limit: bool, before: bool = False) -> None:
-    from bot.content import load_content
-    from bot.logs import configure_logging
-    from bot.service import Service
+    from bot.service.app import Service
+    from bot.service.content import load_content
+    from bot.service.logs import configure_logging
     from bot.settings import Settings
-    from bot.store import MemoryStore
-    from bot.telegram_bot import Runtime, build_application
+    from bot.storage.base import MemoryStore
+    from bot.telegram.application import Runtime, build_application
 
     settings = Settings(
         token=TEST_TOKEN,
@@ -637,10 +637,10 @@ async def serve_maslahat(api: str, port: int, *, rate_limit: bool, before: bool 
     if isinstance(loaded, list):
         raise SystemExit("\n".join(loaded))
     runtime = Runtime(loaded.engine, loaded.catalogs, MemoryStore(settings.retention_days * 86400), settings)
-    if before:  # python-telegram-bot's default transport, as before bot/telegram_http.py
+    if before:  # python-telegram-bot's default transport, as before bot/telegram/http.py
         from telegram.request import HTTPXRequest
 
-        import bot.telegram_bot as telegram_bot
+        import bot.telegram.application as telegram_bot
 
         def httpx_request(connection_pool_size: int, **timeouts: float) -> HTTPXRequest:
             return HTTPXRequest(connection_pool_size=connection_pool_size, **timeouts)
@@ -683,7 +683,7 @@ AREAS: tuple[tuple[str, Callable[[list[str]], bool]], ...] = (
     ("Bot API calls: PTB method, transport (httpx, aiohttp), socket, de_json", lambda fs: _in_bot_api_call(fs)),
     ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: _has(fs, "aiohttp/web")),
     ("bot/ own code (not in a Bot API call)", lambda fs: any(_ours(f) and not _wrapper(f) for f in fs)),
-    ("PTB dispatch: update processor, handlers, filters", lambda fs: _has(fs, "telegram/")),
+    ("PTB dispatch: update processor, handlers, filters", lambda fs: _has(fs, "(telegram/")),
     ("event loop and other", lambda fs: True),
 )
 #: bot/ frames that only wrap library work (their time is the library's): not counted as "deepest".
@@ -919,7 +919,7 @@ async def run(args: argparse.Namespace) -> dict:
             "what": f"every Bot API call answered {args.rtt_ms:.0f} ms late, as over the network to Telegram; "
             f"saturation with {args.rtt_senders} people-loops of one person each (primed without the delay); "
             f"bare_concurrent: python-telegram-bot's concurrent_updates({CONCURRENT_UPDATES}) (no order per chat); "
-            "maslahat: as shipped (bot.telegram_updates, one update at a time per chat, CONCURRENT_CHATS=64); "
+            "maslahat: as shipped (bot.telegram.updates, one update at a time per chat, CONCURRENT_CHATS=64); "
             "maslahat_before: one update at a time",
         }
         for kind in RTT_KINDS:
@@ -1101,17 +1101,17 @@ def main(argv: list[str] | None = None) -> dict:
             "processes": "driver (fake Bot API + load generator, one event loop) | bot under test (its own process)",
             "bare": "PTB Application: MessageHandler(send_message) + CallbackQueryHandler(send_message, "
             "answer_callback_query), behind a minimal aiohttp webhook (secret check, de_json, update_queue)",
-            "maslahat": "bot.telegram_bot.build_application(rate_limit=False) over Runtime(shipped rules and "
-            "catalogs, MemoryStore) behind bot.service.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
+            "maslahat": "bot.telegram.application.build_application(rate_limit=False) over Runtime(shipped rules and "
+            "catalogs, MemoryStore) behind bot.service.app.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
             "maslahat_before": "the same before this round of changes: python-telegram-bot's default transport "
             "(HTTPXRequest) and one update at a time (CONCURRENT_CHATS=1)",
             "bare_same_stack": "the bare bot on Maslahat's transport (AiohttpRequest) and update processing "
             "(PerChatUpdateProcessor(64)): what Maslahat's own handlers cost, like for like",
             "maslahat_rate_limited": "the same with rate_limit=True, as shipped (AIORateLimiter: 30 chat calls/s)",
             "update_processing": "bare: python-telegram-bot's default, one update at a time; maslahat: as shipped, "
-            "chats side by side, each chat's updates in order (bot.telegram_updates, CONCURRENT_CHATS=64)",
+            "chats side by side, each chat's updates in order (bot.telegram.updates, CONCURRENT_CHATS=64)",
             "transport": "bare and maslahat_before: HTTPXRequest (python-telegram-bot's default); maslahat: "
-            "bot.telegram_http.AiohttpRequest",
+            "bot.telegram.http.AiohttpRequest",
             "latency": "POST start -> first sendMessage/editMessageText of that update at the fake API; "
             "the driver's cyclic garbage collector is paused during each latency slice",
             "done": "answerCallbackQuery of a press; the sendMessage of a message (for Maslahat the one with buttons)",

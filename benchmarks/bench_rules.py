@@ -6,13 +6,13 @@ then, per group of countries of a citizenship question with many countries, a tr
 the other facts (application, grounds, service, years in Russia, family, ...), each rule with 1 to 4
 conditions, a catch-all last. Rules are disjoint regions of that tree, so none is shadowed; sibling
 rules lead to different outcomes, so every question on the way is asked and every outcome reached.
-Each generated table is verified with ``bot.check.check_table`` (what ``maslahat check`` runs)
+Each generated table is verified with ``bot.ruletable.check.check_table`` (what ``maslahat check`` runs)
 before it is measured.
 
 Measured for each size (and for the shipped ``rules/decree-821.yaml`` as a reference point):
 
-* load: ``bot.loader.load_table`` (YAML parsing and validation);
-* check: ``bot.check.check_table``, which explores every distinct conversation;
+* load: ``bot.ruletable.loader.load_table`` (YAML parsing and validation);
+* check: ``bot.ruletable.check.check_table``, which explores every distinct conversation;
 * per answer, cold: complete conversations drawn at random (uniformly from every distinct conversation
   the table allows), each on a **fresh** ``Engine`` (empty caches): the time of ``Engine.step`` for the
   first question, then of ``Engine.answer`` + ``Engine.step`` per answer; the first step is reported on
@@ -57,10 +57,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 from benchmarks.common import machine, write_results  # noqa: E402
-from bot.check import check_table  # noqa: E402
-from bot.engine import Decision, Engine, Question, TooEntangled  # noqa: E402
-from bot.loader import load_table  # noqa: E402
-from bot.table import Fact, Meta, Option, Outcome, Rule, Table  # noqa: E402
+from bot.core.engine import Decision, Engine, Question, TooEntangled  # noqa: E402
+from bot.core.table import Fact, Meta, Option, Outcome, Rule, Table  # noqa: E402
+from bot.ruletable.check import check_table  # noqa: E402
+from bot.ruletable.loader import load_table  # noqa: E402
 
 RULES = ROOT / "rules" / "decree-821.yaml"
 RESULTS = ROOT / "benchmarks" / "results" / "rules.json"
@@ -615,7 +615,7 @@ def measure(path: Path, label: str, args: argparse.Namespace, deadline: float) -
         },
         "what_if_next_cached": {
             "what": "warm per answer with Engine._next memoised like _deciders and _remaining (a subclass "
-            "here; bot/engine.py is unchanged)",
+            "here; bot/core/engine.py is unchanged)",
             "per_answer_us": _us(_warm_per_answer(CachedNextEngine(table), conversations, args.warm_passes)),
         },
     }
@@ -791,10 +791,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": args.command,
         "setup": {
             "tables": "generated in a temporary directory by benchmarks/bench_rules.generate_table (seeded), "
-            "verified by bot.check.check_table; not committed",
-            "load": "bot.loader.load_table",
-            "check": "bot.check.check_table (explores every distinct conversation)",
-            "cold": "a fresh bot.engine.Engine per conversation: step() for the first question, then "
+            "verified by bot.ruletable.check.check_table; not committed",
+            "load": "bot.ruletable.loader.load_table",
+            "check": "bot.ruletable.check.check_table (explores every distinct conversation)",
+            "cold": "a fresh bot.core.engine.Engine per conversation: step() for the first question, then "
             "answer() + step() per answer",
             "warm": "one Engine, caches filled by one pass over the same conversations; the fastest of "
             f"{args.warm_passes} further passes",
@@ -807,9 +807,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "sizes": results,
         "ratios": growth,
         "cross_cutting_probe": {
-            "what": "bot.engine.Engine.conversations() (what check_table runs) over unstructured tables: 20 facts "
+            "what": "bot.core.engine.Engine.conversations() (what check_table runs) over unstructured tables: 20 facts "
             "of 3 options, each rule 1-4 conditions on random facts (not nested), catch-all last; "
-            f"stopped after {args.probe_cap} s, or refused by bot.engine.EXPLORATION_BUDGET",
+            f"stopped after {args.probe_cap} s, or refused by bot.core.engine.EXPLORATION_BUDGET",
             "runs": probe,
         },
         "target": "per-answer engine time grows no worse than linearly in the number of rules",

@@ -4,7 +4,7 @@
 explored), every catalog loaded and checked, the store opened and reachable, the bot initialised
 against the Bot API and polling. The process is the installed ``maslahat`` console script (or
 ``python -m bot.cli`` when there is none), started with ``BOT_TOKEN`` and ``--api-base-url``
-pointing at ``tests/fakebotapi.FakeBotApi`` on 127.0.0.1, ``STORAGE_URL`` an SQLite file in a
+pointing at ``tests/support/fakebotapi.FakeBotApi`` on 127.0.0.1, ``STORAGE_URL`` an SQLite file in a
 temporary directory and a free ``--port``; ``/readyz`` is polled every 5 ms. Each run is stopped
 with SIGTERM and must exit 0.
 
@@ -13,9 +13,9 @@ starts ``python -m bot.cli run`` from DIR and from this tree alternately, and ti
 so a before/after is measured under the same conditions.
 
 Baselines, measured in the same run: ``python -c pass``, ``python -c "import telegram"``,
-``python -c "import bot.telegram_bot"`` and ``python -c "import bot.cli"`` (everything `maslahat run`
+``python -c "import bot.telegram.application"`` and ``python -c "import bot.cli"`` (everything `maslahat run`
 imports). To show where the time goes it also records, each in a fresh process: the phases of
-start-up up to the first Bot API call (imports, ``bot.content.load_content`` split into its parts,
+start-up up to the first Bot API call (imports, ``bot.service.content.load_content`` split into its parts,
 opening the store, building the application), ``python -X importtime`` of ``bot.cli`` (the heaviest
 packages) and a cProfile of ``load_content``.
 
@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from benchmarks.common import machine, write_results  # noqa: E402
-from fakebotapi import FakeBotApi, free_port  # noqa: E402
+from support.fakebotapi import FakeBotApi, free_port  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
 TARGET_S = 1.0
@@ -62,7 +62,7 @@ t0 = time.perf_counter()
 import bot.cli  # everything `maslahat run` imports
 t1 = time.perf_counter()
 from pathlib import Path
-import bot.content as content
+import bot.service.content as content
 parts = {}
 def timed(name, fn):
     def wrapper(*args, **kwargs):
@@ -88,7 +88,7 @@ first_step = time.perf_counter() - t
 import asyncio, os, tempfile
 from bot.settings import settings_from
 from bot.storage import open_store
-from bot.telegram_bot import Runtime, build_application
+from bot.telegram.application import Runtime, build_application
 tmp = tempfile.mkdtemp(prefix="bench-startup-phases-")
 env = {"BOT_TOKEN": "123456789:AAHfakeTokenForMaslahatTests_0123456", "STORAGE_URL": f"sqlite:///{tmp}/m.db",
        "SESSION_SECRET_FILE": f"{tmp}/session.key"}
@@ -114,7 +114,7 @@ shutil.rmtree(tmp, ignore_errors=True)
 PROFILE = r"""
 import cProfile, io, json, pstats
 import bot.cli
-from bot.content import load_content
+from bot.service.content import load_content
 rules, locales = bot.cli.default_rules_path(), bot.cli.default_locales_path()
 profile = cProfile.Profile()
 profile.enable()
@@ -223,7 +223,7 @@ def importtime(top: int = 15) -> dict[str, Any]:
 
 
 def profile(top: int = 15) -> dict[str, Any]:
-    """cProfile of ``bot.content.load_content`` in a fresh process (after imports)."""
+    """cProfile of ``bot.service.content.load_content`` in a fresh process (after imports)."""
     code = PROFILE.replace("__TOP__", str(top)).replace("__ROOT__", str(ROOT))
     result: dict[str, Any] = _json_from([_python(), "-c", code])
     return result
@@ -347,7 +347,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name, code in (
         ("python -c pass", "pass"),
         ("import telegram", "import telegram"),
-        ("import bot.telegram_bot", "import bot.telegram_bot"),
+        ("import bot.telegram.application", "import bot.telegram.application"),
         ("import bot.cli", "import bot.cli"),
     ):
         baselines[name] = time_command([_python(), "-c", code], args.baseline_repeats)
@@ -377,7 +377,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": args.command,
         "setup": {
             "process": " ".join([*command, "run", "--api-base-url", "http://127.0.0.1:PORT", "--port", "PORT"]),
-            "bot_api": "tests/fakebotapi.FakeBotApi on 127.0.0.1 (polling mode)",
+            "bot_api": "tests/support/fakebotapi.FakeBotApi on 127.0.0.1 (polling mode)",
             "storage": "STORAGE_URL=sqlite:///<temporary directory>/maslahat.db",
             "ready": "GET /readyz answers 200, polled every 5 ms from the moment the process is spawned",
             "content": "rules/decree-821.yaml and locales/ as shipped",

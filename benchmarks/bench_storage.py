@@ -1,9 +1,9 @@
 """Storage at scale: what one update costs the session store with 1,000 and with 1,000,000 people stored.
 
-One update costs the store what ``bot.telegram_bot._transact`` does: ``get(key)`` then
+One update costs the store what ``bot.telegram.application._transact`` does: ``get(key)`` then
 ``put(key, record.after(...), expected=record.version)`` — a compare-and-set write. This benchmark
-fills a SQLite file (``bot.store_sqlite.SQLiteStore``; executemany in one transaction) and a real
-redis-server (``bot.store_redis.RedisStore``'s layout: a hash with ``version`` and ``data`` and a
+fills a SQLite file (``bot.storage.sqlite.SQLiteStore``; executemany in one transaction) and a real
+redis-server (``bot.storage.redis.RedisStore``'s layout: a hash with ``version`` and ``data`` and a
 PEXPIRE, pipelined; the server is started here on 127.0.0.1) with realistic records — JSON from
 ``encode_record()`` under ``person_key()`` keys, sessions that are prefixes of real conversations of
 the shipped rule table in every language, up to 20 recent update ids — once with the small and once
@@ -11,7 +11,7 @@ with the large number of people. It then times get+put cycles on random existing
 over everyone stored: the worst case for caches) and on some new people (a get that finds nothing,
 then an insert; the new record is deleted again, untimed, so the number stored stays put).
 
-Each store is used by its own worker process that imports the bot (``bot.telegram_bot``) and opens
+Each store is used by its own worker process that imports the bot (``bot.telegram.application``) and opens
 the store as the bot does. The small and the large worker run in alternating rounds of 1,000
 updates, so that drift in the machine's speed (other work on it) falls on both alike.
 
@@ -64,11 +64,11 @@ if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
 from benchmarks.common import machine, write_results  # noqa: E402
-from bot.engine import Engine, Session  # noqa: E402
-from bot.i18n import LANGUAGES  # noqa: E402
-from bot.loader import load_table  # noqa: E402
-from bot.store import Record, encode_record, person_key  # noqa: E402
-from bot.store_sqlite import PURGE_BATCH  # noqa: E402
+from bot.core.engine import Engine, Session  # noqa: E402
+from bot.core.languages import LANGUAGES  # noqa: E402
+from bot.ruletable.loader import load_table  # noqa: E402
+from bot.storage.base import Record, encode_record, person_key  # noqa: E402
+from bot.storage.sqlite import PURGE_BATCH  # noqa: E402
 
 RULES = ROOT / "rules" / "decree-821.yaml"
 RESULTS = ROOT / "benchmarks" / "results" / "storage.json"
@@ -78,7 +78,7 @@ TTL = 7 * 86400.0
 PREFIX = "maslahat"
 #: How long a worker may take to answer one command before the benchmark gives up.
 WORKER_TIMEOUT = 300.0
-#: As bot.telegram_bot.ATTEMPTS: how often an update is tried against a changing record.
+#: As bot.telegram.application.ATTEMPTS: how often an update is tried against a changing record.
 ATTEMPTS = 5
 #: Share of timed updates that come from a person never seen before.
 NEW_FRACTION = 0.1
@@ -137,7 +137,7 @@ def stored_rows(
 
 def fill_sqlite(path: Path, keys: list[str], pool: list[tuple[str, int, float]], seed: int) -> float:
     """Create the schema as the bot does, then insert ``n`` records in one transaction; seconds taken."""
-    from bot.store_sqlite import SQLiteStore
+    from bot.storage.sqlite import SQLiteStore
 
     started = time.perf_counter()
 
@@ -226,7 +226,7 @@ def memory() -> dict[str, int]:
 
 async def update_cycle(store: Any, key: str, session: Session, update_id: int) -> int:
     """One update's store operations, as _transact does them (read again after a Conflict); nanoseconds taken."""
-    from bot.store import Conflict
+    from bot.storage.base import Conflict
 
     started = time.perf_counter_ns()
     for _ in range(ATTEMPTS):
@@ -312,7 +312,7 @@ async def purge_while_updating(store: Any, cycles: Cycles, mode: str) -> dict[st
 
 async def updates_until(cycles: Cycles, stop: Path, max_seconds: float) -> dict[str, Any]:
     """Update cycles until the file ``stop`` exists: latencies in ns, and how many found the store unavailable."""
-    from bot.store import StoreUnavailable
+    from bot.storage.base import StoreUnavailable
 
     latencies: list[int] = []
     unavailable = 0
@@ -339,9 +339,9 @@ async def timed(call: Any, repeat: int) -> list[float]:
 
 def worker(spec: dict[str, Any]) -> None:
     """Serve commands (one JSON line each on stdin, one JSON line back on stdout) on one store."""
-    import bot.telegram_bot  # noqa: F401 -- everything a bot process has loaded
-    from bot.store_redis import RedisStore
-    from bot.store_sqlite import SQLiteStore
+    import bot.telegram.application  # noqa: F401 -- everything a bot process has loaded
+    from bot.storage.redis import RedisStore
+    from bot.storage.sqlite import SQLiteStore
 
     loop = asyncio.new_event_loop()
     engine = Engine(load_table(RULES))
@@ -567,7 +567,7 @@ def run(
     command: str,
 ) -> dict[str, Any]:
     """The whole benchmark; returns (and writes to ``out``) the results."""
-    from redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     engine = Engine(load_table(RULES))
     sessions = session_pool(engine)
@@ -590,7 +590,7 @@ def run(
             "ttl_s": TTL,
             "record_json_bytes_mean": round(statistics.fmean(len(data.encode()) for data, _, _ in pool), 1),
             "distinct_sessions": len(sessions),
-            "memory_method": "VmRSS/RssAnon/RssFile of the worker process (imports bot.telegram_bot, opens the"
+            "memory_method": "VmRSS/RssAnon/RssFile of the worker process (imports bot.telegram.application, opens the"
             " store, runs every timed update) from /proc/self/status after its updates; redis-server's memory"
             " is reported apart; SQLite maps no file pages (no mmap_size), its 2 MiB page cache is in RssAnon",
             "latency_method": "per update: store.get + store.put(expected=version) as _transact does, timed with"
@@ -655,7 +655,7 @@ PROFILE_AREAS: tuple[tuple[str, Any], ...] = (
     ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
     (
         "SQLite: statements and commit, in the store's thread",
-        lambda fs: _has(fs, "(bot/store_sqlite.py") and _has(fs, "Thread._bootstrap"),
+        lambda fs: _has(fs, "(bot/storage/sqlite.py") and _has(fs, "Thread._bootstrap"),
     ),
     ("idle: the executor's threads waiting for work", lambda fs: _has(fs, "Thread._bootstrap")),
     ("JSON: encode_record / decode_record", lambda fs: _has(fs, "encode_record (") or _has(fs, "decode_record (")),
@@ -664,7 +664,7 @@ PROFILE_AREAS: tuple[tuple[str, Any], ...] = (
         "thread hand-off on the event loop: asyncio.to_thread, futures, wake-ups",
         lambda fs: any(t in f for f in fs for t in ("to_thread", "concurrent/futures", "call_soon_threadsafe")),
     ),
-    ("bot/ store code on the event loop", lambda fs: _has(fs, "(bot/store")),
+    ("bot/ store code on the event loop", lambda fs: _has(fs, "(bot/storage/")),
     ("event loop, benchmark loop and other", lambda fs: True),
 )
 
@@ -851,12 +851,12 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def changes(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """What this benchmark changed in bot/store_sqlite.py, with the old way measured in this same run."""
+    """What this benchmark changed in bot/storage/sqlite.py, with the old way measured in this same run."""
     sqlite = results["sqlite"]
     large = "large"
     found = [
         {
-            "file": "bot/store_sqlite.py",
+            "file": "bot/storage/sqlite.py",
             "function": "SQLiteStore.ping",
             "change": "SELECT 1 FROM sessions LIMIT 1 instead of SELECT count(*) FROM sessions (a scan of every"
             " record, under the store's lock, on every /readyz probe)",
@@ -869,7 +869,7 @@ def changes(results: dict[str, Any]) -> list[dict[str, Any]]:
         purge = sqlite["purge"][large]
         found.append(
             {
-                "file": "bot/store_sqlite.py",
+                "file": "bot/storage/sqlite.py",
                 "function": "SQLiteStore.purge",
                 "change": f"delete expired records PURGE_BATCH ({PURGE_BATCH}) per transaction, pausing between"
                 " batches as long as the batch took, instead of one DELETE holding the store's lock and"

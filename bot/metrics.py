@@ -23,14 +23,14 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.i18n import LANGUAGES
-from bot.table import VERDICTS
+from bot.core.languages import LANGUAGES
+from bot.core.table import VERDICTS
 
 __all__ = ["ERROR_KINDS", "EVENTS", "RETRY_REASONS", "UPDATE_KINDS", "Metrics", "package_version"]
 
-#: What ``_kind`` in bot/telegram_bot.py calls an update.
+#: What ``_kind`` in bot/telegram/application.py calls an update.
 UPDATE_KINDS = ("button", "command", "text", "media", "other")
-#: Why bot/telegram_send.py retries a Bot API call.
+#: Why bot/telegram/send.py retries a Bot API call.
 RETRY_REASONS = ("flood", "network")
 #: The errors Telegram calls can end in once retrying gives up (others appear when they happen).
 ERROR_KINDS = ("BadRequest", "Forbidden", "NetworkError", "RetryAfter", "TimedOut")

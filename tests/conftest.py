@@ -1,31 +1,16 @@
-"""Shared fixtures: the shipped rule table, an engine over it, a helper to play conversations, a redis-server."""
+"""Shared fixtures: the shipped rule table, an engine over it, a redis-server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from bot.engine import Decision, Engine, Question, Session
-from bot.loader import load_table
-from bot.table import Table
-from redis_server import RedisServer
-
-ROOT = Path(__file__).resolve().parent.parent
-RULES = ROOT / "rules" / "decree-821.yaml"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-#: One of the stories behind the project: a 24-year-old Tajik man applying for a residence
-#: permit after a year on RVP, with no military service. The requirement applies to him.
-TAJIK = {
-    "sex": "male",
-    "age": "18_65",
-    "citizenship": "tajikistan",
-    "application": "residence_permit",
-    "residence_basis": "after_temporary_permit",
-    "service": "none",
-}
+from bot.core.engine import Engine
+from bot.core.table import Table
+from bot.ruletable.loader import load_table
+from support.redis_server import RedisServer
+from support.shipped import RULES
 
 
 @pytest.fixture(scope="session")
@@ -43,22 +28,3 @@ def redis_server() -> Iterator[RedisServer]:
     """One real redis-server for the session; tests keep apart by key prefix. Started on first use."""
     with RedisServer() as server:
         yield server
-
-
-def play(engine: Engine, answers: Mapping[str, str], lang: str = "en") -> tuple[list[str], Decision, Session]:
-    """Answer each question the engine asks from ``answers``; return the questions asked and the decision.
-
-    Fails the test if the engine asks a question that ``answers`` does not cover.
-    """
-    session = engine.new_session(lang)
-    asked: list[str] = []
-    while True:
-        step = engine.step(session)
-        if isinstance(step, Decision):
-            return asked, step, session
-        assert isinstance(step, Question)
-        fact = step.fact.id
-        if fact not in answers:
-            pytest.fail(f"engine asked {fact!r} after {asked}, which the test gives no answer for")
-        asked.append(fact)
-        session = engine.answer(session, fact, answers[fact])

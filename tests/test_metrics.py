@@ -14,19 +14,20 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 import bot.metrics
-import bot.service
-from bot import telegram_bot, telegram_send
-from bot.content import Content
-from bot.engine import Engine
-from bot.i18n import LANGUAGES
+import bot.service.app
+from bot.core.engine import Engine
+from bot.core.languages import LANGUAGES
+from bot.core.table import VERDICTS, Table
 from bot.metrics import ERROR_KINDS, EVENTS, RETRY_REASONS, UPDATE_KINDS, Metrics, package_version
-from bot.service import Service
+from bot.service.app import Service
+from bot.service.content import Content
 from bot.settings import Settings
-from bot.store import MemoryStore
-from bot.table import VERDICTS, Table
-from bot.telegram_bot import Runtime, build_application
-from conftest import ROOT, RULES
-from test_telegram_bot import CATALOGS
+from bot.storage.base import MemoryStore
+from bot.telegram import application as telegram_bot
+from bot.telegram import send as telegram_send
+from bot.telegram.application import Runtime, build_application
+from support.bot import CATALOGS
+from support.shipped import ROOT, RULES
 
 
 def _samples(metrics: Metrics) -> Iterator[Sample]:
@@ -95,7 +96,7 @@ async def test_a_reload_moves_build_info_to_the_new_table_and_a_refused_one_leav
     newer = dataclasses.replace(table, meta=dataclasses.replace(table.meta, version="2026.12.01"))
     # What a reload reads, without the files: this test is about what Service.reload does with it.
     loads: list[Content | list[str]] = [Content(Engine(newer), CATALOGS), ["rules.yaml:1: broken"]]
-    monkeypatch.setattr(bot.service, "load_content", lambda rules, locales: loads.pop(0))
+    monkeypatch.setattr(bot.service.app, "load_content", lambda rules, locales: loads.pop(0))
     runtime = _runtime(table)
     service = Service(build_application(runtime), runtime, RULES, ROOT / "locales")
     service.refreeze_after = 3600  # the test process is not to be frozen
@@ -142,7 +143,7 @@ def _strings_in(node: ast.AST) -> set[str]:
 
 
 def test_every_event_the_bot_tallies_is_a_known_event() -> None:
-    modules = [path for path in (ROOT / "bot").glob("*.py") if path.name != "metrics.py"]  # its docstring's example
+    modules = [path for path in (ROOT / "bot").rglob("*.py") if path.name != "metrics.py"]  # its docstring's example
     source = "\n".join(path.read_text(encoding="utf-8") for path in modules)
     tallied = set(re.findall(r'metrics\["(\w+)"\] \+=', source))
     assert tallied == set(EVENTS)

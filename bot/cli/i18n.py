@@ -10,8 +10,8 @@ from typing import Any
 
 from babel.messages.pofile import write_po
 
-from bot.catalogs import CatalogError, catalog_path, parse_po_file
-from bot.i18n_check import (
+from bot.i18n.catalogs import CatalogError, catalog_path, parse_po_file
+from bot.i18n.checkers import (
     LATIN_IN_CYRILLIC,
     Expected,
     LanguageStatus,
@@ -19,13 +19,14 @@ from bot.i18n_check import (
     load_expected,
     template_problems,
 )
-from bot.loader import TableError
-from bot.translit import latin_to_cyrillic
-from bot.yamlsource import Problem, YamlSyntaxError
+from bot.i18n.translit import latin_to_cyrillic
+from bot.ruletable.loader import TableError
+from bot.ruletable.yamlsource import Problem, YamlSyntaxError
 
 __all__ = ["add_i18n_commands"]
 
-_PACKAGE = Path(__file__).resolve().parent
+# The whole package (bot/), whose code holds texts too: this module sits one folder down.
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def _rules_dir(args: argparse.Namespace) -> Path:

@@ -12,24 +12,24 @@ from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
 
-from bot.catalogs import CatalogError, Catalogs
-from bot.chat import format_outcome, format_question, run_chat
-from bot.check import check_file
-from bot.content import load_content
-from bot.engine import Decision, Engine, EngineError
-from bot.graph import build_graph, to_dot, to_markdown, to_mermaid
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE, Translator
-from bot.i18n_cli import add_i18n_commands
-from bot.loader import TableError, load_table
-from bot.logs import configure_logging, json_line
-from bot.present import outcome_view, question_view
+from bot.cli.i18n import add_i18n_commands
+from bot.cli.terminal import format_outcome, format_question, run_chat
+from bot.core.engine import Decision, Engine, EngineError
+from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, Translator
+from bot.core.present import outcome_view, question_view
+from bot.core.table import Table
+from bot.i18n.catalogs import CatalogError, Catalogs
 from bot.resources import shipped_locales, shipped_rules
-from bot.service import Service
+from bot.ruletable.check import check_file
+from bot.ruletable.graph import build_graph, to_dot, to_markdown, to_mermaid
+from bot.ruletable.loader import TableError, load_table
+from bot.service.app import Service
+from bot.service.content import load_content
+from bot.service.logs import configure_logging, json_line
 from bot.settings import ConfigError, read_environment, settings_from
 from bot.storage import DEFAULT_STORAGE_URL, open_store, storage_problem
-from bot.store import StoreUnavailable
-from bot.table import Table
-from bot.telegram_bot import Runtime, build_application
+from bot.storage.base import StoreUnavailable
+from bot.telegram.application import Runtime, build_application
 
 __all__ = ["default_locales_path", "default_rules_path", "main"]
 

@@ -6,9 +6,9 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-from bot.engine import Decision, Engine, Question, Session
-from bot.i18n import Translator
-from bot.present import outcome_view, question_view
+from bot.core.engine import Decision, Engine, Question, Session
+from bot.core.languages import Translator
+from bot.core.present import outcome_view, question_view
 
 __all__ = ["format_outcome", "format_question", "run_chat"]
 

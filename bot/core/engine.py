@@ -1,7 +1,7 @@
 """The conversation engine: pure functions from a session to the next question or the outcome.
 
 No Telegram, no I/O. A :class:`Session` is small and serialisable; an :class:`Engine` wraps one
-validated :class:`~bot.table.Table` and answers "what now?" for any session. It asks only the
+validated :class:`~bot.core.table.Table` and answers "what now?" for any session. It asks only the
 questions whose answer can still change the outcome, in the order the table lists them.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.table import CONFIDENCES, Fact, Outcome, Rule, Table
+from bot.core.table import CONFIDENCES, Fact, Outcome, Rule, Table
 
 __all__ = [
     "Decision",

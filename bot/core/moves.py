@@ -9,12 +9,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot import screens
-from bot.callbacks import INVALID, Callback
-from bot.engine import Decision, Engine, EngineError, Session
-from bot.i18n import LANGUAGES
+from bot.core.engine import Decision, Engine, EngineError, Session
+from bot.core.languages import LANGUAGES, N_
 
-__all__ = ["Plan", "Show", "plan_command", "plan_press", "plan_start", "plan_text"]
+__all__ = [
+    "AT_OUTCOME",
+    "FREE_TEXT",
+    "INVALID",
+    "INVALID_BUTTON",
+    "STALE_BUTTON",
+    "Callback",
+    "Plan",
+    "Show",
+    "plan_command",
+    "plan_press",
+    "plan_start",
+    "plan_text",
+]
+
+# Notices a move decides on (English msgids, translated when shown).
+FREE_TEXT = N_("Please answer with the buttons under the question.")
+AT_OUTCOME = N_("The result is above. Press Start over to begin again.")
+# Translators: shown as a short pop-up, at most 200 characters.
+STALE_BUTTON = N_("That button is from an earlier question. Here is the current one.")
+# Translators: shown as a short pop-up, at most 200 characters.
+INVALID_BUTTON = N_("That button does not work. Here is the current question.")
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A parsed button press: its kind, the table version it was made under, and its arguments.
+
+    The wire format (callback data) is the Telegram adapter's: see bot.telegram.callbacks.
+    """
+
+    kind: str
+    version: str
+    args: tuple[str, ...] = ()
+
+
+#: Any button whose data does not parse: forged, broken or from a bot that no longer exists.
+INVALID = Callback("invalid", "")
 
 
 class Show(Enum):
@@ -68,25 +103,25 @@ def plan_text(engine: Engine, session: Session, *, new: bool) -> Plan:
     if new:
         return Plan(session, Show.WELCOME)
     if isinstance(engine.step(session), Decision):
-        return Plan(session, Show.NOTHING, notice=screens.AT_OUTCOME, save=False)
-    return Plan(session, Show.CURRENT, notice=screens.FREE_TEXT, save=False)
+        return Plan(session, Show.NOTHING, notice=AT_OUTCOME, save=False)
+    return Plan(session, Show.CURRENT, notice=FREE_TEXT, save=False)
 
 
 def plan_press(engine: Engine, session: Session, pressed: Callback, version: str, *, on_welcome: bool) -> Plan:
     """A button press. Answers and Back are checked against the current question and table version;
     Start over and the language buttons work whatever version they were made under."""
     if pressed is INVALID:
-        return Plan(session, Show.CURRENT, notice=screens.INVALID_BUTTON, save=False)
+        return Plan(session, Show.CURRENT, notice=INVALID_BUTTON, save=False)
     at_outcome = isinstance(engine.step(session), Decision)
     if pressed.kind in {"a", "b"} and pressed.version != version:
-        return Plan(session, Show.CURRENT, notice=screens.STALE_BUTTON, save=False)
+        return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
     show = Show.CURRENT if at_outcome else Show.IN_PLACE
     if pressed.kind == "a":
         fact_id, option_id = pressed.args
         try:
             return Plan(engine.answer(session, fact_id, option_id), show)
         except EngineError:
-            return Plan(session, Show.CURRENT, notice=screens.STALE_BUTTON, save=False)
+            return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
     if pressed.kind == "b":
         return Plan(engine.back(session), show)
     if pressed.kind in {"r", "s"}:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.engine import Decision, Question, Session
-from bot.i18n import N_, Translator
-from bot.table import Table, holds
+from bot.core.engine import Decision, Question, Session
+from bot.core.languages import N_, Translator
+from bot.core.table import Table, holds
 
 __all__ = ["CONFIDENCE_LABELS", "VERDICT_LABELS", "answers_view", "outcome_view", "question_view"]
 

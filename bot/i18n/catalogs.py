@@ -15,8 +15,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from bot.i18n import FALLBACKS, LANGUAGES, SOURCE_LANGUAGE, Translator
-from bot.yamlsource import Problem
+from bot.core.languages import FALLBACKS, LANGUAGES, SOURCE_LANGUAGE, Translator
+from bot.ruletable.yamlsource import Problem
 
 __all__ = ["CatalogError", "Catalogs", "catalog_path", "parse_po_file"]
 

@@ -22,10 +22,10 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
 
-from bot.catalogs import CatalogError, catalog_path, parse_po_file
-from bot.extract import BUTTON_LIMIT, table_texts
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
-from bot.yamlsource import Problem, YamlSyntaxError, read_yaml
+from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from bot.i18n.catalogs import CatalogError, catalog_path, parse_po_file
+from bot.i18n.extract import BUTTON_LIMIT, table_texts
+from bot.ruletable.yamlsource import Problem, YamlSyntaxError, read_yaml
 
 __all__ = [
     "PLURAL_SAMPLE",
@@ -84,7 +84,7 @@ _PLURAL_FORMS_LINE = re.compile(r'^\s*"(?:[^"]*\\n)?Plural-Forms:', re.IGNORECAS
 #: rules, which test only n against constants below 100, n % 10 and n % 100 against ranges, and
 #: n % 1000, n % 100000 and n % 1000000, which occur only for multiples of 1,000 (n % 1000 == 0,
 #: Cornish's n % 100000 in 1000..20000, n % 1000000 == 0 or 100000; see
-#: babel/messages/plurals.py, and tests/test_i18n_check.py, which checks this of the installed
+#: babel/messages/plurals.py, and tests/i18n/test_checkers.py, which checks this of the installed
 #: Babel). So 0..1,099 covers every small n and every n % 100; any larger n that is not a
 #: multiple of 1,000 selects what some n in 100..1,099 with its n % 100 selects; and a multiple
 #: of 1,000 selects what the multiple of 1,000 up to 1,000,000 with its n % 1000000 selects.
@@ -369,7 +369,7 @@ def check_catalogs(
     Errors are what a reader would see wrong; warnings are differences from Babel's data that
     readers do not see (see the module's docstring).
 
-    ``catalogs``: catalogs already parsed from ``locales`` (by :meth:`bot.catalogs.Catalogs.load`),
+    ``catalogs``: catalogs already parsed from ``locales`` (by :meth:`bot.i18n.catalogs.Catalogs.load`),
     so they are not read twice; a language missing from it is read from its file.
     """
     problems: list[Problem] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import IO, Any
 
-from bot.yamlsource import Map, fold, read_yaml
+from bot.ruletable.yamlsource import Map, fold, read_yaml
 
 __all__ = ["BUTTON_LIMIT", "extract_rules", "table_texts"]
 

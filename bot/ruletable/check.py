@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.loader import TableError, load_table
-from bot.table import Table
-from bot.yamlsource import Problem
+from bot.core.engine import Engine
+from bot.core.table import Table
+from bot.ruletable.loader import TableError, load_table
+from bot.ruletable.yamlsource import Problem
 
 __all__ = ["Report", "Summary", "check_file", "check_table"]
 

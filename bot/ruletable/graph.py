@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.engine import Decision, Engine, Session
-from bot.table import Fact, Table
+from bot.core.engine import Decision, Engine, Session
+from bot.core.table import Fact, Table
 
 __all__ = ["VERDICT_COLOURS", "Graph", "build_graph", "to_dot", "to_markdown", "to_mermaid"]
 

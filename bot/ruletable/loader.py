@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from bot.table import (
+from bot.core.table import (
     CONFIDENCES,
     VERDICTS,
     Action,
@@ -27,7 +27,7 @@ from bot.table import (
     Table,
     Unknown,
 )
-from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, fold, read_yaml
+from bot.ruletable.yamlsource import Map, Problem, Seq, YamlSyntaxError, fold, read_yaml
 
 __all__ = ["TableError", "load_table", "parse_table"]
 

@@ -33,9 +33,9 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.content import load_content
-from bot.store import StoreUnavailable
-from bot.telegram_bot import Runtime, start_background, stop_background
+from bot.service.content import load_content
+from bot.storage.base import StoreUnavailable
+from bot.telegram.application import Runtime, start_background, stop_background
 
 __all__ = ["Service", "backoff"]
 

@@ -11,15 +11,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalogs import CatalogError, Catalogs
-from bot.check import check_file
-from bot.engine import Engine
-from bot.i18n_check import check_catalogs, expected_messages
-from bot.yamlsource import YamlSyntaxError
+from bot.core.engine import Engine
+from bot.i18n.catalogs import CatalogError, Catalogs
+from bot.i18n.checkers import check_catalogs, expected_messages
+from bot.ruletable.check import check_file
+from bot.ruletable.yamlsource import YamlSyntaxError
 
 __all__ = ["Content", "load_content"]
 
-_PACKAGE = Path(__file__).resolve().parent
+# The whole package (bot/), whose code holds texts too: this module sits one folder down.
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 log = logging.getLogger(__name__)
 

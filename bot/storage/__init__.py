@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from bot.store import MemoryStore
-from bot.store_sqlite import SQLiteStore
+from bot.storage.base import MemoryStore
+from bot.storage.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
-    from bot.store_redis import RedisStore
+    from bot.storage.redis import RedisStore
 
 __all__ = ["DEFAULT_STORAGE_URL", "open_store", "storage_problem"]
 
@@ -42,6 +42,6 @@ def open_store(url: str, ttl: float) -> MemoryStore | SQLiteStore | RedisStore:
         return MemoryStore(ttl)
     if scheme == "sqlite":
         return SQLiteStore(Path(_sqlite_path(url)), ttl)
-    from bot.store_redis import RedisStore  # only deployments that scale out pay for importing redis
+    from bot.storage.redis import RedisStore  # only deployments that scale out pay for importing redis
 
     return RedisStore(url, ttl)

@@ -4,7 +4,7 @@ A record is kept under a keyed hash of the Telegram user id, never the id itself
 what the conversation needs — language, answers (the position follows from them), the rule
 table version, the last activity — plus a write version for compare-and-set and the ids of the
 last updates applied, so an update delivered twice is applied once. Records expire a fixed
-time after the last activity. Backends: this module (memory), bot.store_sqlite, bot.store_redis.
+time after the last activity. Backends: this module (memory), bot.storage.sqlite, bot.storage.redis.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.engine import Session
+from bot.core.engine import Session
 
 __all__ = [
     "RECENT_UPDATES",

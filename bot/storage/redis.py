@@ -19,7 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from bot.store import Conflict, Record, StoreUnavailable, decode_record, encode_record
+from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record
 
 __all__ = ["RedisStore"]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.store import Conflict, Record, StoreUnavailable, decode_record, encode_record
+from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record
 
 __all__ = ["CHECKPOINT_EVERY", "PURGE_BATCH", "SCHEMA_VERSION", "SQLiteStore"]
 

@@ -1,8 +1,8 @@
 """The Telegram adapter: python-telegram-bot handlers around the engine, thin and stateless.
 
-The engine's :class:`~bot.engine.Session` is the only conversation state. Each update is applied
+The engine's :class:`~bot.core.engine.Session` is the only conversation state. Each update is applied
 as a small transaction: read the person's record (under a keyed hash of the user id), skip the
-update if it was already applied, decide the move (:mod:`bot.moves`, pure), save it with
+update if it was already applied, decide the move (:mod:`bot.core.moves`, pure), save it with
 compare-and-set — deciding again if another process wrote first — and only then talk to
 Telegram. Nothing here logs a user id, a name, an answer, message text or the token.
 """
@@ -36,20 +36,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot import screens
-from bot.callbacks import decode, version_tag
-from bot.catalogs import Catalogs
-from bot.engine import Decision, Engine, Question, Session
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, language_for
+from bot.core import moves
+from bot.core.engine import Decision, Engine, Question, Session
+from bot.core.languages import DEFAULT_LANGUAGE, LANGUAGES, Translator, language_for
+from bot.core.moves import Plan, Show, plan_command, plan_press, plan_start, plan_text
+from bot.core.present import outcome_view
+from bot.i18n.catalogs import Catalogs
 from bot.metrics import Metrics
-from bot.moves import Plan, Show, plan_command, plan_press, plan_start, plan_text
-from bot.present import outcome_view
-from bot.screens import Screen
 from bot.settings import Settings
-from bot.store import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
-from bot.telegram_http import AiohttpRequest
-from bot.telegram_send import edit, retrying, send
-from bot.telegram_updates import PerChatUpdateProcessor
+from bot.storage.base import Conflict, Record, SessionStore, StatsStore, StoreUnavailable, person_key
+from bot.telegram import screens
+from bot.telegram.callbacks import decode, version_tag
+from bot.telegram.http import AiohttpRequest
+from bot.telegram.screens import Screen
+from bot.telegram.send import edit, retrying, send
+from bot.telegram.updates import PerChatUpdateProcessor
 
 __all__ = [
     "Runtime",
@@ -397,7 +398,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             duplicate = True  # this press was handled and answered already
             return
         notice = rt.t(applied.plan.session.lang).gettext(applied.plan.notice) if applied.plan.notice else ""
-        if applied.plan.notice == screens.STALE_BUTTON:
+        if applied.plan.notice == moves.STALE_BUTTON:
             rt.metrics["buttons_stale"] += 1
         chat_id = message.chat_id if message else (update.effective_chat.id if update.effective_chat else None)
         if chat_id is not None:

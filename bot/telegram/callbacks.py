@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+
+from bot.core.moves import INVALID, Callback
 
 __all__ = ["MAX_BYTES", "Callback", "decode", "encode", "version_tag"]
 
@@ -19,18 +20,6 @@ _LANG = re.compile(r"^[A-Za-z_]{2,8}$")
 #: Kinds of button and how many arguments each takes: answer (fact, option), back, start over,
 #: begin (from the welcome), language menu, set language (code).
 KINDS = {"a": 2, "b": 0, "r": 0, "s": 0, "m": 0, "l": 1}
-
-
-@dataclass(frozen=True)
-class Callback:
-    """A parsed button press: its kind, the table version it was made under, and its arguments."""
-
-    kind: str
-    version: str
-    args: tuple[str, ...] = ()
-
-
-INVALID = Callback("invalid", "")
 
 
 def version_tag(table_version: str) -> str:

@@ -1,7 +1,7 @@
 """What each Telegram screen shows: HTML text and buttons, as plain data (no Telegram types).
 
 Every text is escaped for Telegram's HTML parse mode; long outcomes are split at section
-boundaries under Telegram's 4096-character limit. Buttons carry ids only (see bot.callbacks).
+boundaries under Telegram's 4096-character limit. Buttons carry ids only (see bot.telegram.callbacks).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from bot.callbacks import encode
-from bot.engine import Question, Session
-from bot.i18n import LANGUAGES, N_, Translator
-from bot.present import answers_view
-from bot.table import Table
+from bot.core.engine import Question, Session
+from bot.core.languages import LANGUAGES, N_, Translator
+from bot.core.present import answers_view
+from bot.core.table import Table
+from bot.telegram.callbacks import encode
 
 __all__ = [
     "LIMIT",
@@ -299,13 +299,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("forget", N_("Delete everything stored about you")),
 )
 
-# Short notices.
-FREE_TEXT = N_("Please answer with the buttons under the question.")
-AT_OUTCOME = N_("The result is above. Press Start over to begin again.")
-# Translators: shown as a short pop-up, at most 200 characters.
-STALE_BUTTON = N_("That button is from an earlier question. Here is the current one.")
-# Translators: shown as a short pop-up, at most 200 characters.
-INVALID_BUTTON = N_("That button does not work. Here is the current question.")
+# Short notices (the ones a move decides are in bot.core.moves).
 # Translators: {link} is a link to the bot's private chat.
 PRIVATE_ONLY = N_("I only talk in a private chat, so your answers stay private: {link}")
 STORE_UNAVAILABLE = N_("I cannot reach my memory right now. Please try again in a minute.")

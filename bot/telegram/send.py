@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
-from bot.screens import Screen
+from bot.telegram.screens import Screen
 
 __all__ = ["edit", "markup", "retrying", "send"]
 

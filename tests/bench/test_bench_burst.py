@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support.shipped import ROOT
 
 pytestmark = pytest.mark.bench
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support.shipped import ROOT
 
 pytestmark = pytest.mark.bench
 
@@ -57,15 +57,16 @@ def test_profile_summary_attributes_samples_to_areas_and_bot_functions() -> None
     raw = "\n".join(
         [
             "run (asyncio/runners.py:1);EpollSelector.select (selectors.py:468) 5",
-            "run (asyncio/runners.py:1);_on_button (bot/telegram_bot.py:400);_transact (bot/telegram_bot.py:130) 3",
-            "run (asyncio/runners.py:1);_on_button (bot/telegram_bot.py:400);send (bot/telegram_send.py:73);"
-            "retrying (bot/telegram_send.py:37);Bot.send_message (telegram/_bot.py:1138) 2",
+            "run (asyncio/runners.py:1);_on_button (bot/telegram/application.py:400);"
+            "_transact (bot/telegram/application.py:130) 3",
+            "run (asyncio/runners.py:1);_on_button (bot/telegram/application.py:400);send (bot/telegram/send.py:73);"
+            "retrying (bot/telegram/send.py:37);Bot.send_message (telegram/_bot.py:1138) 2",
         ]
     )
     summary = bench_overhead.summarize_raw_profile(raw, updates=10, seconds_per_sample=0.004)
     assert summary["samples"] == 10
     assert summary["areas"]["idle: waiting in epoll"]["pct"] == 50.0
     assert summary["areas"]["bot/ own code (not in a Bot API call)"]["pct"] == 30.0
-    assert summary["bot_functions_inclusive"]["bot/telegram_bot.py:_on_button"]["pct"] == 50.0
-    assert summary["bot_deepest_own_frame"]["bot/telegram_bot.py:_transact"]["ms_per_update"] == 1.2
-    assert "bot/telegram_send.py:retrying" not in summary["bot_deepest_own_frame"]
+    assert summary["bot_functions_inclusive"]["bot/telegram/application.py:_on_button"]["pct"] == 50.0
+    assert summary["bot_deepest_own_frame"]["bot/telegram/application.py:_transact"]["ms_per_update"] == 1.2
+    assert "bot/telegram/send.py:retrying" not in summary["bot_deepest_own_frame"]

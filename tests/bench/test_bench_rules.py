@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import check_table
-from bot.loader import load_table
-from conftest import ROOT
+from bot.ruletable.check import check_table
+from bot.ruletable.loader import load_table
+from support.shipped import ROOT
 
 pytestmark = pytest.mark.bench
 

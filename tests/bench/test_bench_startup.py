@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from bot.content import load_content
-from bot.i18n_check import KEYWORDS, _code_method_map, check_catalogs, expected_messages
-from conftest import ROOT, RULES
+from bot.i18n.checkers import KEYWORDS, _code_method_map, check_catalogs, expected_messages
+from bot.service.content import load_content
+from support.shipped import ROOT, RULES
 
 pytestmark = pytest.mark.bench
 
@@ -37,7 +37,7 @@ def test_smoke_run_starts_the_bot_and_writes_sane_figures(tmp_path: Path) -> Non
     assert "--smoke" in report["command"]
     assert report["ready_s"]["runs"] == 1
     assert report["ready_s"]["min"] > report["first_bot_api_call_s"]["min"] > 0
-    baselines = {"python -c pass", "import telegram", "import bot.telegram_bot", "import bot.cli"}
+    baselines = {"python -c pass", "import telegram", "import bot.telegram.application", "import bot.cli"}
     assert set(report["baselines_s"]) == baselines
     assert all(figures["median"] > 0 for figures in report["baselines_s"].values())
     assert all(ratio > 0 for ratio in report["ratios"].values())
@@ -63,7 +63,7 @@ def test_leaving_out_files_without_a_keyword_extracts_the_same_texts() -> None:
         return list(found)
 
     assert extract(_code_method_map(PACKAGE)) == extract([("**.py", "python")])
-    assert len(_code_method_map(PACKAGE)) < len(list(PACKAGE.glob("*.py")))
+    assert len(_code_method_map(PACKAGE)) < len(list(PACKAGE.rglob("*.py")))
 
 
 def test_checking_the_catalogs_already_parsed_finds_what_reading_them_again_finds() -> None:

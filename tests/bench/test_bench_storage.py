@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import store_sqlite
-from bot.engine import Session
-from bot.store import Record, person_key
-from bot.store_sqlite import SQLiteStore
+from bot.core.engine import Session
+from bot.storage import sqlite as store_sqlite
+from bot.storage.base import Record, person_key
+from bot.storage.sqlite import SQLiteStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

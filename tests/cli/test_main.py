@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.engine import Engine
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
-from bot.table import CONFIDENCES, VERDICTS, Table
-from conftest import ROOT, RULES, TAJIK
+from bot.core.engine import Engine
+from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from bot.core.table import CONFIDENCES, VERDICTS, Table
+from support.shipped import ROOT, RULES, TAJIK
 
 SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

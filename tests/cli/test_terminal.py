@@ -8,13 +8,13 @@ from collections.abc import Iterable
 
 import pytest
 
-from bot.chat import format_outcome, format_question, run_chat
 from bot.cli import main
-from bot.engine import Engine
-from bot.i18n import SourceLanguage, Translator
-from bot.present import outcome_view
-from bot.table import Table
-from conftest import TAJIK, play
+from bot.cli.terminal import format_outcome, format_question, run_chat
+from bot.core.engine import Engine
+from bot.core.languages import SourceLanguage, Translator
+from bot.core.present import outcome_view
+from bot.core.table import Table
+from support.shipped import TAJIK, play
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
 # sex: 1 man; age: 2 18 to 65; citizenship: 2 Tajikistan; application: 1 residence permit;

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Decision, Engine, NotAsked, Question, Session, UnknownFact, UnknownOption
-from bot.table import Table, holds
-from conftest import TAJIK, play
+from bot.core.engine import Decision, Engine, NotAsked, Question, Session, UnknownFact, UnknownOption
+from bot.core.table import Table, holds
+from support.shipped import TAJIK, play
 
 MAN = {"sex": "male", "age": "18_65"}
 

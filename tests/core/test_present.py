@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Decision, Engine, Question
-from bot.i18n import SourceLanguage
-from bot.present import CONFIDENCE_LABELS, VERDICT_LABELS, outcome_view, question_view
-from bot.table import Table
-from conftest import play
+from bot.core.engine import Decision, Engine, Question
+from bot.core.languages import SourceLanguage
+from bot.core.present import CONFIDENCE_LABELS, VERDICT_LABELS, outcome_view, question_view
+from bot.core.table import Table
+from support.shipped import play
 
 T = SourceLanguage()
 MAN = {"sex": "male", "age": "18_65"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogs import CatalogError, Catalogs, catalog_path
-from bot.i18n import LANGUAGES, language_for
-from conftest import FIXTURES, ROOT
+from bot.core.languages import LANGUAGES, language_for
+from bot.i18n.catalogs import CatalogError, Catalogs, catalog_path
+from support.shipped import FIXTURES, ROOT
 
 LOCALES = ROOT / "locales"
 

@@ -12,12 +12,12 @@ import babel
 import pytest
 from babel.messages.plurals import PLURALS, get_plural
 
-from bot import i18n_check
-from bot.catalogs import parse_po_file
 from bot.cli import main
-from bot.content import Content, load_content
-from bot.i18n_check import PLURAL_SAMPLE, Expected, check_catalogs, language_status
-from conftest import FIXTURES, ROOT, RULES
+from bot.i18n import checkers as i18n_check
+from bot.i18n.catalogs import parse_po_file
+from bot.i18n.checkers import PLURAL_SAMPLE, Expected, check_catalogs, language_status
+from bot.service.content import Content, load_content
+from support.shipped import FIXTURES, ROOT, RULES
 
 BROKEN = FIXTURES / "i18n_broken"
 RU = str(BROKEN / "ru" / "LC_MESSAGES" / "messages.po")
@@ -84,8 +84,8 @@ def test_a_length_limit_stated_in_a_translator_comment_is_enforced() -> None:
 
 
 def test_limits_are_read_from_the_code_comments() -> None:
-    from bot.i18n_check import load_expected
-    from conftest import ROOT
+    from bot.i18n.checkers import load_expected
+    from support.shipped import ROOT
 
     expected = load_expected(ROOT / "bot", ROOT / "rules")
     description = next(e for e in expected.values() if e.msgid.startswith("Maslahat answers, in a few questions"))
@@ -280,7 +280,7 @@ def _content_copy(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_a_warning_does_not_refuse_content(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rules, locales = _content_copy(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="bot.content"):
+    with caplog.at_level(logging.WARNING, logger="bot.service.content"):
         loaded = load_content(rules, locales)
     assert isinstance(loaded, Content), loaded
     ru = locales / "ru" / "LC_MESSAGES" / "messages.po"

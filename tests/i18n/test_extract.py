@@ -6,10 +6,10 @@ import io
 
 from babel.messages.extract import extract
 
-from bot.extract import extract_rules, table_texts
-from bot.table import Table
-from bot.yamlsource import read_yaml
-from conftest import RULES
+from bot.core.table import Table
+from bot.i18n.extract import extract_rules, table_texts
+from bot.ruletable.yamlsource import read_yaml
+from support.shipped import RULES
 
 
 def _shipped_texts(table: Table) -> set[str]:

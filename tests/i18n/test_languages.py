@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from bot.catalogs import Catalogs, catalog_path
-from bot.chat import run_chat
-from bot.engine import Decision, Engine, Question
-from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
-from bot.i18n_check import SAME, check_catalogs, load_expected, template_problems
-from bot.present import outcome_view, question_view
-from conftest import ROOT
+from bot.cli.terminal import run_chat
+from bot.core.engine import Decision, Engine, Question
+from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from bot.core.present import outcome_view, question_view
+from bot.i18n.catalogs import Catalogs, catalog_path
+from bot.i18n.checkers import SAME, check_catalogs, load_expected, template_problems
+from support.shipped import ROOT
 
 LOCALES = ROOT / "locales"
 TRANSLATED = sorted(p.parent.parent.name for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.translit import latin_to_cyrillic
+from bot.i18n.translit import latin_to_cyrillic
 
 
 @pytest.mark.parametrize(

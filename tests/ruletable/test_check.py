@@ -2,7 +2,7 @@
 
 Some defects only show when every conversation is explored: a rule shadowed by earlier ones, an
 outcome no conversation reaches, a question never asked. The fixtures for those load; the rest
-are the loader's fixtures (tests/test_loader.py), which `check` must report just the same.
+are the loader's fixtures (tests/ruletable/test_loader.py), which `check` must report just the same.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import random
 from pathlib import Path
 
 import pytest
-from test_loader import LOADS, PROBLEMS
 
-from bot import engine
-from bot.check import Summary, check_file, check_table
 from bot.cli import main
-from bot.engine import Engine
-from bot.loader import TableError, load_table, parse_table
-from conftest import FIXTURES, RULES
+from bot.core import engine
+from bot.core.engine import Engine
+from bot.ruletable.check import Summary, check_file, check_table
+from bot.ruletable.loader import TableError, load_table, parse_table
+from support.broken_tables import LOADS, PROBLEMS
+from support.shipped import FIXTURES, RULES
 
 MINIMAL = FIXTURES / "minimal.yaml"
 BROKEN = FIXTURES / "broken"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.engine import Engine
-from bot.table import Table
-from conftest import ROOT, RULES
+from bot.core.engine import Engine
+from bot.core.table import Table
+from support.shipped import ROOT, RULES
 
 MERMAID_QUESTION = re.compile(r'^  (q\d+)\{"(.*)"\}$')
 MERMAID_OUTCOME = re.compile(r'^  o_(\S+)\(\["(.*)"\]\):::(\w+)$')

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot import yamlsource
-from bot.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
-from conftest import ROOT
+from bot.ruletable import yamlsource
+from bot.ruletable.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
+from support.shipped import ROOT
 
 
 def syntax_problem(text: str) -> Problem:

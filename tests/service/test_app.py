@@ -21,19 +21,19 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from telegram.error import InvalidToken
 
-from bot import screens
 from bot.cli import main
-from bot.logs import JsonFormatter
-from bot.service import Service, backoff
-from bot.store import MemoryStore, Record, StoreUnavailable
-from bot.store_sqlite import SQLiteStore
-from bot.telegram_bot import Runtime, build_application, handled_updates
-from bot.telegram_http import AiohttpRequest
-from conftest import ROOT, RULES
-from fakebotapi import FakeBotApi, FakeUser, free_port
-from processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
-from test_telegram_bot import TABLE, answer, make_runtime, t
-from tgclient import TelegramUser
+from bot.service.app import Service, backoff
+from bot.service.logs import JsonFormatter
+from bot.storage.base import MemoryStore, Record, StoreUnavailable
+from bot.storage.sqlite import SQLiteStore
+from bot.telegram import screens
+from bot.telegram.application import Runtime, build_application, handled_updates
+from bot.telegram.http import AiohttpRequest
+from support.bot import TABLE, answer, make_runtime, t
+from support.fakebotapi import FakeBotApi, FakeUser, free_port
+from support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
+from support.shipped import ROOT, RULES
+from support.tgclient import TelegramUser
 
 OPERATOR = 424242
 
@@ -454,7 +454,7 @@ async def test_sigterm_during_a_conversation_loses_nothing(tmp_path: Path) -> No
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), timeout=20)
     store = SQLiteStore(tmp_path / "maslahat.db", ttl=3600)
-    from bot.store import person_key
+    from bot.storage.base import person_key
 
     record: Record | None = await store.get(person_key(b"one secret for both runs", user.id))
     await store.close()

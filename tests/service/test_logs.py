@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import configure_logging, redact_secrets
+from bot.service.logs import configure_logging, redact_secrets
 
 SECRET = "987654:SECRETsecretSECRET_for_the_log_test"
 

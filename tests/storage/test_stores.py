@@ -20,12 +20,12 @@ from typing import TypeAlias
 import pytest
 from redis.asyncio import Redis
 
-from bot import store_sqlite
-from bot.engine import Session
-from bot.store import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
-from bot.store_redis import RedisStore
-from bot.store_sqlite import SCHEMA_VERSION, SQLiteStore
-from redis_server import RedisServer
+from bot.core.engine import Session
+from bot.storage import sqlite as store_sqlite
+from bot.storage.base import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
+from bot.storage.redis import RedisStore
+from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStore
+from support.redis_server import RedisServer
 
 Store: TypeAlias = MemoryStore | SQLiteStore | RedisStore
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from conftest import ROOT
-from fakebotapi import FakeBotApi
+from support.fakebotapi import FakeBotApi
+from support.shipped import ROOT
 
 __all__ = ["eventually", "http_get", "relay", "reserved_port", "start_bot", "wait_for"]
 

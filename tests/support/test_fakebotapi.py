@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from fakebotapi import (
+from support.fakebotapi import (
     NOT_MODIFIED,
     FakeBotApi,
     FakeChat,
@@ -44,7 +44,7 @@ from fakebotapi import (
     free_port,
     parse_html,
 )
-from tgclient import BotDidNotAnswer, TelegramUser
+from support.tgclient import BotDidNotAnswer, TelegramUser
 
 pytestmark = pytest.mark.asyncio
 

@@ -6,80 +6,19 @@ Conversations are played button by button, as a person would, in every language.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from telegram.ext import Application
 
-from bot import screens
-from bot.callbacks import version_tag
-from bot.catalogs import Catalogs
-from bot.engine import Engine
-from bot.i18n import LANGUAGES, Translator
-from bot.loader import load_table
-from bot.settings import Settings
-from bot.store import MemoryStore, person_key
-from bot.telegram_bot import Runtime, build_application, handled_updates, register_menus
-from conftest import ROOT, RULES, TAJIK
-from fakebotapi import FakeBotApi
-from tgclient import TelegramUser
-
-CATALOGS = Catalogs.load(ROOT / "locales")
-TABLE = load_table(RULES)
-
-
-@dataclass
-class Harness:
-    """A running bot and the fake Telegram it talks to."""
-
-    api: FakeBotApi
-    app: Application[Any, Any, Any, Any, Any, Any]
-    runtime: Runtime
-
-    def user(self, language_code: str | None = "ru", **kwargs: Any) -> TelegramUser:
-        return TelegramUser(self.api, lambda: handled_updates(self.app), language_code=language_code, **kwargs)
-
-
-def make_runtime(api: FakeBotApi) -> Runtime:
-    settings = Settings(token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...")
-    return Runtime(Engine(TABLE), CATALOGS, MemoryStore(ttl=7 * 86400), settings)
-
-
-@pytest.fixture
-async def bot() -> AsyncIterator[Harness]:
-    async with FakeBotApi() as api:
-        runtime = make_runtime(api)
-        app = build_application(runtime)
-        async with app:
-            await register_menus(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
-            yield Harness(api, app, runtime)
-            await app.updater.stop()
-            await app.stop()
-
-
-def t(lang: str) -> Translator:
-    return CATALOGS.translator(lang)
-
-
-async def answer(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
-    """Press Start, then the button of each answer the bot asks for; return the facts asked."""
-    await user.click(t(lang).gettext(screens.START))
-    asked = []
-    for _ in range(len(TABLE.facts) + 1):
-        fact = next((f for f in TABLE.facts if t(lang).gettext(f.question) in (user.last_message().text or "")), None)
-        if fact is None:
-            return asked
-        asked.append(fact.id)
-        option = fact.option(answers[fact.id])
-        assert option is not None
-        await user.click(t(lang).gettext(option.label))
-    raise AssertionError("the conversation did not end")
-
+from bot.core import moves
+from bot.core.languages import LANGUAGES
+from bot.storage.base import MemoryStore, person_key
+from bot.telegram import screens
+from bot.telegram.application import build_application, handled_updates
+from bot.telegram.callbacks import version_tag
+from support.bot import TABLE, Harness, answer, make_runtime, t
+from support.fakebotapi import FakeBotApi
+from support.shipped import TAJIK
+from support.tgclient import TelegramUser
 
 # First contact ------------------------------------------------------------------------------
 
@@ -237,7 +176,7 @@ async def test_anything_but_a_button_gets_a_hint_and_the_question_again(bot: Har
     }
     await sent[kind]()
     hint, question = user.messages[-2:]
-    assert hint.text == t("tg").gettext(screens.FREE_TEXT)
+    assert hint.text == t("tg").gettext(moves.FREE_TEXT)
     assert t("tg").gettext("How old are you?") in (question.text or "")
     assert await answers_of(bot, user) == before
 
@@ -263,7 +202,7 @@ async def test_a_button_from_an_old_message_gets_a_notice_and_changes_nothing(bo
     await user.click_data(stale)
     answer_ = user.last_callback_answer()
     assert answer_ is not None
-    assert answer_.get("text") == screens.STALE_BUTTON
+    assert answer_.get("text") == moves.STALE_BUTTON
     assert "How old are you?" in (user.last_message().text or "")
     assert await answers_of(bot, user) == {"sex": "male"}
 
@@ -273,7 +212,7 @@ async def test_a_button_from_an_older_rule_table_gets_a_notice(bot: Harness) -> 
     await user.send("/start")
     await user.click("Start")
     await user.click_data("a:" + version_tag("decree-821@2025.01.01") + ":sex:male")
-    assert user.last_callback_answer()["text"] == screens.STALE_BUTTON  # type: ignore[index]
+    assert user.last_callback_answer()["text"] == moves.STALE_BUTTON  # type: ignore[index]
     assert "Are you a man or a woman?" in (user.last_message().text or "")
 
 
@@ -290,7 +229,7 @@ async def test_forged_buttons_are_rejected_answered_and_change_nothing(
     await user.click("A man")
     with caplog.at_level(logging.INFO):
         await user.click_data(data)
-    assert user.last_callback_answer()["text"] == screens.INVALID_BUTTON  # type: ignore[index]
+    assert user.last_callback_answer()["text"] == moves.INVALID_BUTTON  # type: ignore[index]
     assert await answers_of(bot, user) == {"sex": "male"}
     assert "rejected a malformed button" in caplog.text
     if data:
@@ -424,7 +363,7 @@ async def test_persistent_failure_is_reported_and_the_bot_goes_on(bot: Harness) 
 async def test_expired_sessions_are_purged_in_the_background(bot: Harness) -> None:
     import asyncio
 
-    from bot.telegram_bot import purge_expired
+    from bot.telegram.application import purge_expired
 
     now = [0.0]
     bot.runtime.store = MemoryStore(ttl=60, clock=lambda: now[0])
@@ -447,7 +386,7 @@ async def test_expired_sessions_are_purged_in_the_background(bot: Harness) -> No
 async def test_no_log_line_holds_the_token_or_anything_about_the_person(
     bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.logs import configure_logging
+    from bot.service.logs import configure_logging
 
     configure_logging("DEBUG", secrets=[bot.api.token])
     user = bot.user("uz", first_name="Dilshod", username="dilshod_tashkent", user_id=777123456)

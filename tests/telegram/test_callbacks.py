@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import INVALID, MAX_BYTES, Callback, decode, encode, version_tag
-from bot.engine import Engine
+from bot.core.engine import Engine
+from bot.telegram.callbacks import INVALID, MAX_BYTES, Callback, decode, encode, version_tag
 
 V = version_tag("decree-821@2026.11.21")
 

@@ -1,4 +1,4 @@
-"""The aiohttp transport python-telegram-bot uses to reach the Bot API (bot/telegram_http.py)."""
+"""The aiohttp transport python-telegram-bot uses to reach the Bot API (bot/telegram/http.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram_http import AiohttpRequest
-from fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
+from bot.telegram.http import AiohttpRequest
+from support.fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
 
 AZIZ = FakeUser(42, "Aziz", language_code="uz")
 
@@ -51,7 +51,7 @@ async def test_a_message_with_html_and_buttons_goes_out_and_comes_back_parsed(ap
 
 
 async def test_telegram_errors_keep_their_meaning(api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # as bot.telegram_bot sets it
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # as bot.telegram.application sets it
     async with make_bot(api.base_url, api.token) as bot:
         api.fail_next("sendMessage", "retry_after", retry_after=3)
         with pytest.raises(RetryAfter) as flood:

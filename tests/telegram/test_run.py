@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import screens
-from bot.telegram_bot import build_application, handled_updates, register_menus
-from fakebotapi import FakeBotApi, FakeUser, free_port
-from processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
-from test_telegram_bot import make_runtime
-from tgclient import TelegramUser
+from bot.telegram import screens
+from bot.telegram.application import build_application, handled_updates, register_menus
+from support.bot import make_runtime
+from support.fakebotapi import FakeBotApi, FakeUser, free_port
+from support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
+from support.tgclient import TelegramUser
 
 SECRET = "webhook_secret_for_tests"
 #: The address Telegram would post to; the fake Bot API only records it (a port Telegram accepts).

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from bot.callbacks import decode, version_tag
-from bot.engine import Engine, Question
-from bot.i18n import SourceLanguage
-from bot.present import outcome_view
-from bot.screens import LIMIT, outcome_screens, question_screen, split_html, welcome_screen
-from conftest import TAJIK, play
+from bot.core.engine import Engine, Question
+from bot.core.languages import SourceLanguage
+from bot.core.present import outcome_view
+from bot.telegram.callbacks import decode, version_tag
+from bot.telegram.screens import LIMIT, outcome_screens, question_screen, split_html, welcome_screen
+from support.shipped import TAJIK, play
 
 T = SourceLanguage()
 V = version_tag("decree-821@2026.11.21")

@@ -15,20 +15,21 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot import screens
-from bot.callbacks import encode
 from bot.cli import main
-from bot.engine import Engine
+from bot.core import moves
+from bot.core.engine import Engine
 from bot.settings import Settings
-from bot.store import MemoryStore, Record, StoreUnavailable, person_key
-from bot.store_sqlite import SQLiteStore
-from bot.telegram_bot import Runtime, Store, build_application, handled_updates
-from conftest import TAJIK
-from fakebotapi import FakeBotApi, FakeUser, free_port
-from processes import start_bot, wait_for
-from redis_server import RedisServer
-from test_telegram_bot import CATALOGS, TABLE, answer, t
-from tgclient import TelegramUser
+from bot.storage.base import MemoryStore, Record, StoreUnavailable, person_key
+from bot.storage.sqlite import SQLiteStore
+from bot.telegram import screens
+from bot.telegram.application import Runtime, Store, build_application, handled_updates
+from bot.telegram.callbacks import encode
+from support.bot import CATALOGS, TABLE, answer, t
+from support.fakebotapi import FakeBotApi, FakeUser, free_port
+from support.processes import start_bot, wait_for
+from support.redis_server import RedisServer
+from support.shipped import TAJIK
+from support.tgclient import TelegramUser
 
 SECRET = b"a test secret for the session keys"
 WEBHOOK_SECRET = "sessions_test_secret"
@@ -125,7 +126,7 @@ async def shared(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield lambda: SQLiteStore(tmp_path / "shared.db", ttl=3600)  # type: ignore[return-value]
         return
     server = request.getfixturevalue("redis_server")
-    from bot.store_redis import RedisStore
+    from bot.storage.redis import RedisStore
 
     prefix = f"test{time.monotonic_ns()}"
     yield lambda: RedisStore(server.url, ttl=3600, prefix=prefix)  # type: ignore[return-value]
@@ -175,7 +176,7 @@ async def test_a_double_tap_across_two_instances_records_one_answer(shared: Call
         record = await pair.one.bot_data["runtime"].store.get(key_of(pair.user))
         assert dict(record.session.answers) == {"sex": "male"}
         notices = [api.callback_answers[u["callback_query"]["id"]].get("text") for u in (first, second)]
-        assert sorted(n or "" for n in notices) == ["", screens.STALE_BUTTON]
+        assert sorted(n or "" for n in notices) == ["", moves.STALE_BUTTON]
         assert not [m for m in pair.user.messages if m.text == screens.SOMETHING_WRONG]
 
 
@@ -242,7 +243,7 @@ async def test_a_corrupt_sqlite_file_gets_a_notice_not_a_crash(tmp_path: Path) -
 
 
 async def test_redis_going_away_mid_conversation() -> None:
-    from bot.store_redis import RedisStore
+    from bot.storage.redis import RedisStore
 
     redis_server = RedisServer()  # its own server: this test stops it
     store = RedisStore(redis_server.url, ttl=3600, prefix="away")

@@ -1,4 +1,4 @@
-"""Which updates run at once (bot/telegram_updates.py): chats side by side, each chat's in order."""
+"""Which updates run at once (bot/telegram/updates.py): chats side by side, each chat's in order."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ import pytest
 from telegram import Chat, Message, Update, User
 from telegram.ext import Application
 
-from bot import screens
-from bot.catalogs import Catalogs
-from bot.engine import Engine
-from bot.loader import load_table
+from bot.core.engine import Engine
+from bot.i18n.catalogs import Catalogs
+from bot.ruletable.loader import load_table
 from bot.settings import Settings
-from bot.store import MemoryStore
-from bot.telegram_bot import Runtime, build_application, handled_updates
-from bot.telegram_updates import PerChatUpdateProcessor
-from conftest import ROOT, RULES
-from fakebotapi import FakeBotApi
-from tgclient import TelegramUser
+from bot.storage.base import MemoryStore
+from bot.telegram import screens
+from bot.telegram.application import Runtime, build_application, handled_updates
+from bot.telegram.updates import PerChatUpdateProcessor
+from support.fakebotapi import FakeBotApi
+from support.shipped import ROOT, RULES
+from support.tgclient import TelegramUser
 
 CATALOGS = Catalogs.load(ROOT / "locales")
 RU = CATALOGS.translator("ru")

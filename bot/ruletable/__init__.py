@@ -1,0 +1,1 @@
+"""The rule table from YAML: parsing with line numbers, validation, exploration (`maslahat check`), diagrams."""

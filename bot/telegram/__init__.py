@@ -1,0 +1,1 @@
+"""The Telegram adapter: python-telegram-bot handlers, screens, button data, sending, the Bot API transport."""

@@ -1,0 +1,59 @@
+"""A bot for tests: the shipped content over a MemoryStore, run by python-telegram-bot against a fake Bot API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.core.engine import Engine
+from bot.core.languages import Translator
+from bot.i18n.catalogs import Catalogs
+from bot.ruletable.loader import load_table
+from bot.settings import Settings
+from bot.storage.base import MemoryStore
+from bot.telegram import screens
+from bot.telegram.application import Runtime, handled_updates
+from support.fakebotapi import FakeBotApi
+from support.shipped import ROOT, RULES
+from support.tgclient import TelegramUser
+
+CATALOGS = Catalogs.load(ROOT / "locales")
+TABLE = load_table(RULES)
+
+
+@dataclass
+class Harness:
+    """A running bot and the fake Telegram it talks to."""
+
+    api: FakeBotApi
+    app: Application[Any, Any, Any, Any, Any, Any]
+    runtime: Runtime
+
+    def user(self, language_code: str | None = "ru", **kwargs: Any) -> TelegramUser:
+        return TelegramUser(self.api, lambda: handled_updates(self.app), language_code=language_code, **kwargs)
+
+
+def make_runtime(api: FakeBotApi) -> Runtime:
+    settings = Settings(token=api.token, api_base_url=api.base_url, session_secret=b"a test secret, 32 bytes long...")
+    return Runtime(Engine(TABLE), CATALOGS, MemoryStore(ttl=7 * 86400), settings)
+
+
+def t(lang: str) -> Translator:
+    return CATALOGS.translator(lang)
+
+
+async def answer(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
+    """Press Start, then the button of each answer the bot asks for; return the facts asked."""
+    await user.click(t(lang).gettext(screens.START))
+    asked = []
+    for _ in range(len(TABLE.facts) + 1):
+        fact = next((f for f in TABLE.facts if t(lang).gettext(f.question) in (user.last_message().text or "")), None)
+        if fact is None:
+            return asked
+        asked.append(fact.id)
+        option = fact.option(answers[fact.id])
+        assert option is not None
+        await user.click(t(lang).gettext(option.label))
+    raise AssertionError("the conversation did not end")
