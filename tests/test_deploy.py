@@ -153,15 +153,51 @@ def test_env_example_names_only_real_settings() -> None:
     assert not unknown, f"deploy/.env.example names settings nothing reads (a typo?): {sorted(unknown)}"
 
 
-def test_env_example_is_readable_by_systemd_compose_and_dotenv() -> None:
-    """Comments, blank lines and NAME=value only: no quotes, no export, no spaces around '=', no secret values."""
-    for number, line in enumerate(ENV_EXAMPLE.read_text(encoding="utf-8").splitlines(), 1):
-        where = f"deploy/.env.example:{number}: {line!r}"
-        if not line.strip() or line.startswith("#"):
+def env_file_problems(text: str) -> tuple[list[str], int]:
+    """What systemd, compose or python-dotenv would misread in an env file, and how many settings it gives.
+
+    Every line of deploy/.env.example is a comment, and an operator uncomments the ones they
+    change, so an example line ``# NAME=value`` is checked as the line it becomes.
+    """
+    problems, settings = [], 0
+    for number, line in enumerate(text.splitlines(), 1):
+        example = re.fullmatch(r"# ?([A-Z][A-Z0-9_]*=.*)", line)
+        if example:
+            line = example[1]  # its value is an example of the format, e.g. a made-up token
+        elif not line.strip() or line.startswith("#"):
             continue
+        where = f"deploy/.env.example:{number}: {line!r}"
         match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=([^\s'\"#]*)", line)
-        assert match, f"{where}: write NAME=value (comments on their own line)"
-        assert not (match[1] in SECRETS and match[2]), f"{where}: a secret must not have a value here"
+        if not match:
+            problems.append(f"{where}: write NAME=value (no quotes, export or spaces; comments on their own line)")
+        elif match[1] in SECRETS and match[2] and not example:
+            problems.append(f"{where}: a secret must not have a value here")
+        else:
+            settings += 1
+    return problems, settings
+
+
+def test_env_example_is_readable_by_systemd_compose_and_dotenv() -> None:
+    """Comments, blank lines and NAME=value only, uncommented as an operator would."""
+    problems, settings = env_file_problems(ENV_EXAMPLE.read_text(encoding="utf-8"))
+    assert problems == []
+    assert settings == len(env_example_names()), "every setting's example line was checked"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '# LOG_LEVEL="INFO"',
+        "# LOG_LEVEL=INFO  # the default",
+        "export LOG_LEVEL=INFO",
+        "LOG_LEVEL = INFO",
+        "WEBHOOK_SECRET=hunter2",
+        "LOG_LEVEL='INFO'",
+    ],
+)
+def test_env_file_check_catches_what_an_env_file_reader_would_misread(line: str) -> None:
+    problems, _ = env_file_problems(f"# A comment\n\n{line}\n")
+    assert len(problems) == 1, problems
 
 
 # ---------------------------------------------------------------------------- Dockerfile
