@@ -21,7 +21,10 @@ $(UV): scripts/uv-requirements.txt
 		-r scripts/uv-requirements.txt
 	touch $@
 
+# A maslahat.egg-info left in the clone by the setuptools build of earlier versions would be found by
+# importlib.metadata (the tests put the clone on sys.path) with stale entry points: remove it.
 $(BIN)/maslahat: $(UV) pyproject.toml uv.lock
+	rm -rf maslahat.egg-info
 	$(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $@
 
