@@ -8,6 +8,7 @@ import importlib.metadata
 import inspect
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,6 +20,7 @@ from bot.core.engine import Engine
 from bot.core.languages import LANGUAGES
 from bot.core.table import VERDICTS, Table
 from bot.metrics import ERROR_KINDS, EVENTS, RETRY_REASONS, UPDATE_KINDS, Metrics, package_version
+from bot.problems import Problem, ProblemsError
 from bot.service.app import Service
 from bot.service.content import Content
 from bot.settings import Settings
@@ -95,8 +97,18 @@ async def test_a_reload_moves_build_info_to_the_new_table_and_a_refused_one_leav
 ) -> None:
     newer = dataclasses.replace(table, meta=dataclasses.replace(table.meta, version="2026.12.01"))
     # What a reload reads, without the files: this test is about what Service.reload does with it.
-    loads: list[Content | list[str]] = [Content(Engine(newer), CATALOGS), ["rules.yaml:1: broken"]]
-    monkeypatch.setattr(bot.service.app, "load_content", lambda rules, locales: loads.pop(0))
+    loads: list[Content | ProblemsError] = [
+        Content(Engine(newer), CATALOGS),
+        ProblemsError([Problem("rules.yaml", 1, "", "broken")]),
+    ]
+
+    def load(rules: Path, locales: Path) -> Content:
+        loaded = loads.pop(0)
+        if isinstance(loaded, ProblemsError):
+            raise loaded
+        return loaded
+
+    monkeypatch.setattr(bot.service.app, "load_content", load)
     runtime = _runtime(table)
     service = Service(build_application(runtime), runtime, RULES, ROOT / "locales")
     service.refreeze_after = 3600  # the test process is not to be frozen

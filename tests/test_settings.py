@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, read_environment, settings_from
+from bot.problems import Problem, ProblemsError
+from bot.settings import ConfigError, SettingProblem, Settings, read_environment, settings_from
 
 TOKEN = "123456:ABCdefGhIJKlmNoPQRstuVWXyz0123456789"
 
@@ -47,7 +48,7 @@ def test_token_from_a_file(tmp_path: Path) -> None:
 def test_each_problem_has_its_message(env: dict[str, str], overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from(env, **overrides)
-    assert any(message in p for p in caught.value.problems), caught.value.problems
+    assert any(message in str(p) for p in caught.value.problems), caught.value.problems
 
 
 SECRET = "a-b_C9"
@@ -88,7 +89,8 @@ def test_webhook_settings_are_checked_as_telegram_checks_them(
     with pytest.raises(ConfigError) as caught:
         settings_from(env)
     assert len(caught.value.problems) == 1, caught.value.problems
-    (message,) = caught.value.problems
+    (found,) = caught.value.problems
+    message = str(found)
     assert problem in message, message
     assert "\n" not in message
     if secret:
@@ -133,3 +135,45 @@ def test_settings_secret_is_stable_when_configured() -> None:
     two = settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": "same"})
     assert one.session_secret == two.session_secret == b"same"
     assert isinstance(Settings(token=TOKEN).session_secret, bytes)
+
+
+# Where each problem stands: settings problems are Problems like the rule table's and catalogs'.
+
+
+def test_a_setting_problem_names_the_setting_and_reads_as_it_always_has() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from({"BOT_TOKEN": TOKEN, "PORT": "http"})
+    assert isinstance(caught.value, ProblemsError)
+    (problem,) = caught.value.problems
+    assert isinstance(problem, Problem)
+    assert (problem.path, problem.line, problem.where) == ("environment", 0, "PORT")
+    # Printed as the sentence alone: operators read "maslahat: PORT must be ..." as before.
+    assert str(problem) == problem.message == "PORT must be a number from 1 to 65535, not 'http'"
+    assert str(caught.value) == "PORT must be a number from 1 to 65535, not 'http'"
+
+
+def test_a_problem_with_a_setting_from_a_dotenv_file_names_the_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f'# settings\nBOT_TOKEN={TOKEN}\n\nLOG_LEVEL="very\nloud"\nPORT=http\n', encoding="utf-8")
+    for name in ("BOT_TOKEN", "BOT_TOKEN_FILE", "LOG_LEVEL", "PORT", "WEBHOOK_URL", "WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RETENTION_DAYS", "0")
+    with pytest.raises(ConfigError) as caught:
+        settings_from(read_environment(dotenv), webhook_url="ftp://x")
+    located = {p.where: (p.path, p.line) for p in caught.value.problems}
+    assert located == {
+        "LOG_LEVEL": (str(dotenv), 4),  # a value over two lines is located where it starts
+        "PORT": (str(dotenv), 6),
+        "RETENTION_DAYS": ("environment", 0),  # the environment wins over the file
+        "WEBHOOK_URL": ("command line", 0),
+        "WEBHOOK_SECRET": ("environment", 0),  # not set anywhere
+    }
+
+
+def test_a_bare_sentence_becomes_a_problem_of_the_environment() -> None:
+    """What `maslahat stats` raises for a bad STORAGE_URL, which it checks itself."""
+    error = ConfigError(["STORAGE_URL must start with sqlite://"])
+    assert error.problems == [SettingProblem("environment", 0, "", "STORAGE_URL must start with sqlite://")]
+    assert [str(p) for p in error.problems] == ["STORAGE_URL must start with sqlite://"]

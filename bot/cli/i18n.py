@@ -11,17 +11,12 @@ from typing import Any
 from babel.messages.pofile import write_po
 
 from bot.i18n.catalogs import CatalogError, catalog_path, parse_po_file
-from bot.i18n.checkers import (
-    LATIN_IN_CYRILLIC,
-    Expected,
-    LanguageStatus,
-    check_catalogs,
-    load_expected,
-    template_problems,
-)
+from bot.i18n.checkers import Expected, LanguageStatus, check_catalogs, load_expected, template_problems
+from bot.i18n.translation import LATIN_IN_CYRILLIC
 from bot.i18n.translit import latin_to_cyrillic
+from bot.problems import Problem
 from bot.ruletable.loader import TableError
-from bot.ruletable.yamlsource import Problem, YamlSyntaxError
+from bot.ruletable.yamlsource import YamlSyntaxError
 
 __all__ = ["add_i18n_commands"]
 

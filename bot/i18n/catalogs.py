@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from bot.core.languages import FALLBACKS, LANGUAGES, SOURCE_LANGUAGE, Translator
-from bot.ruletable.yamlsource import Problem
+from bot.problems import Problem, ProblemsError
 
 __all__ = ["CatalogError", "Catalogs", "catalog_path", "parse_po_file"]
 
@@ -28,12 +28,11 @@ _PO_LINE = re.compile(
 )
 
 
-class CatalogError(Exception):
-    """One or more catalogs cannot be used; ``problems`` locates each reason."""
+class CatalogError(ProblemsError):
+    """One or more catalogs cannot be used; ``problems`` locates each reason, in file order."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        super().__init__(sorted(problems))
 
 
 def catalog_path(locales: Path, lang: str) -> Path:
@@ -115,6 +114,10 @@ class Catalogs:
         Raises:
             CatalogError: a catalog is missing or broken; every problem with file and line.
         """
+        if not locales.is_dir():
+            # One problem naming the folder, rather than one for each catalog it should hold.
+            reason = "not a directory" if locales.exists() else "no such directory"
+            raise CatalogError([Problem(str(locales), 0, "", f"cannot read the catalogs: {reason}")])
         catalogs: dict[str, Catalog] = {}
         problems: list[Problem] = []
         for lang in LANGUAGES:

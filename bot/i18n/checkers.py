@@ -2,38 +2,39 @@
 
 An error is something a reader of the bot would see wrong; a warning is a difference from a
 dependency's data (Babel's) that readers do not see. Errors stop a release, a start and a reload;
-warnings never do.
+warnings never do. The checks of one translation are in :mod:`bot.i18n.translation`, those of the
+Plural-Forms header in :mod:`bot.i18n.plurals`; this module finds the texts and runs them.
 """
 
 from __future__ import annotations
 
-import functools
-import gettext
 import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-import babel
-from babel.core import UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.plurals import get_plural
 
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
 from bot.i18n.catalogs import CatalogError, catalog_path, parse_po_file
-from bot.i18n.extract import BUTTON_LIMIT, table_texts
-from bot.ruletable.yamlsource import Problem, YamlSyntaxError, read_yaml
+from bot.i18n.extract import table_texts
+from bot.i18n.plurals import plural_check
+from bot.i18n.translation import translation_problems
+from bot.problems import Problem
+from bot.ruletable.yamlsource import YamlSyntaxError, read_yaml
 
 __all__ = [
-    "PLURAL_SAMPLE",
+    "KEYWORDS",
     "Expected",
     "LanguageStatus",
+    "YamlSyntaxError",
     "check_catalogs",
     "expected_messages",
     "language_status",
+    "load_expected",
+    "template_problems",
 ]
 
 #: Keywords marking translatable strings in the Python code (as in `make messages`).
@@ -41,64 +42,8 @@ KEYWORDS = {"gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_"
 
 _KEYWORD_WORD = re.compile(rb"\b(?:" + b"|".join(re.escape(k.encode()) for k in KEYWORDS) + rb")\b")
 
-#: Russian abbreviations migrants know, allowed in brackets in the Uzbek Latin catalog.
-CYRILLIC_IN_LATIN = {"ВНЖ", "РВП", "МЧС", "МВД"}
-#: Latin words allowed in Cyrillic catalogs: names of outlets and organisations written in Latin.
-LATIN_IN_CYRILLIC = {"RFE", "RL", "TASS", "RBC", "Systema", "Azattyq", "Asia", "Svoboda", "Sputnik", "Telegram"}
-#: Catalogs written in Latin letters; all others are written in Cyrillic.
-LATIN_SCRIPT = {"uz"}
-#: A translator comment that says an identical translation is meant (a name spelled alike).
-SAME = "same as English"
-TELEGRAM_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "tg-spoiler",
-    "blockquote",
-}
-
-_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\u02bb\u02bc'’‘]*")
-# Not words of the language: URLs, domains, {placeholders}, markup tags and entities, /commands.
-_SKIP = re.compile(
-    r"https?://\S+|\b[\w.-]+\.(?:tj|uz|kg|ru|org|com|net)\b|\{[^{}]*\}|</?[a-zA-Z][^>]*>|&\w+;|(?<![\w/])/[a-z_]+\b"
-)
-_TAG = re.compile(r"</?([a-zA-Z][\w-]*)")
 # A limit stated in a translator comment: "keep under 30 characters", "at most 512 characters".
 _LIMIT = re.compile(r"(?:under|at most) (\d+) characters")
-_PLURAL_FORMS = re.compile(r"nplurals\s*=\s*(?P<count>\d+)\s*;\s*plural\s*=\s*(?P<expr>[^;]*?)\s*;?\s*")
-# The line of a .po file on which the header's Plural-Forms field starts.
-_PLURAL_FORMS_LINE = re.compile(r'^\s*"(?:[^"]*\\n)?Plural-Forms:', re.IGNORECASE)
-
-#: The numbers at which a catalog's Plural-Forms and Babel's are both evaluated to see whether
-#: they select the same form. Enough because Babel's formulas are generated from CLDR's integer
-#: rules, which test only n against constants below 100, n % 10 and n % 100 against ranges, and
-#: n % 1000, n % 100000 and n % 1000000, which occur only for multiples of 1,000 (n % 1000 == 0,
-#: Cornish's n % 100000 in 1000..20000, n % 1000000 == 0 or 100000; see
-#: babel/messages/plurals.py, and tests/i18n/test_checkers.py, which checks this of the installed
-#: Babel). So 0..1,099 covers every small n and every n % 100; any larger n that is not a
-#: multiple of 1,000 selects what some n in 100..1,099 with its n % 100 selects; and a multiple
-#: of 1,000 selects what the multiple of 1,000 up to 1,000,000 with its n % 1000000 selects.
-#: The numbers around powers of ten (1,000,001, 1,000,011, ...) are a margin for hand-written
-#: formulas that test n against large constants.
-PLURAL_SAMPLE: tuple[int, ...] = tuple(
-    sorted(
-        {
-            *range(1100),
-            *range(1000, 1_000_001, 1000),
-            *(n for power in (4, 5, 6, 7, 8, 9, 12) for n in range(10**power - 1, 10**power + 112)),
-        }
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -129,11 +74,16 @@ class LanguageStatus:
         return 100.0 * self.translated / total if total else 100.0
 
 
-def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, str | None], Expected]:
+def expected_messages(
+    package: Path, rules: Iterable[Path] = (), *, tables: Iterable[Any] = ()
+) -> dict[tuple[str, str | None], Expected]:
     """Every text the bot can show, extracted afresh from the code and the rule tables.
 
+    ``rules``: rule table files to read; ``tables``: rule tables' YAML already read (by
+    :func:`bot.ruletable.check.check_file`), so that no file is read and parsed twice.
+
     Raises:
-        YamlSyntaxError: a rule table is not YAML.
+        YamlSyntaxError: a rule table file is not YAML.
     """
     found: dict[tuple[str, str | None], Expected] = {}
 
@@ -151,8 +101,8 @@ def expected_messages(package: Path, rules: Iterable[Path]) -> dict[tuple[str, s
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         add(msgid, context, comments)
-    for path in rules:
-        data, _ = read_yaml(path.read_text(encoding="utf-8"), str(path))
+    read = [read_yaml(path.read_text(encoding="utf-8"), str(path))[0] for path in rules]
+    for data in [*read, *tables]:
         for _line, msgid, comment in table_texts(data):
             add(msgid, None, [comment])
     return found
@@ -172,6 +122,7 @@ def _code_method_map(package: Path) -> list[tuple[str, str]]:
 
 
 def _catalog_or_problems(locales: Path, lang: str) -> tuple[Catalog | None, list[Problem]]:
+    """One language's catalog read from its file, or None and why it cannot be read."""
     try:
         return parse_po_file(catalog_path(locales, lang), lang), []
     except CatalogError as exc:
@@ -179,6 +130,7 @@ def _catalog_or_problems(locales: Path, lang: str) -> tuple[Catalog | None, list
 
 
 def _is_translated(message: Message) -> bool:
+    """Whether every form of the message has a translation."""
     strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
     return all(strings)
 
@@ -198,163 +150,6 @@ def language_status(catalog: Catalog, expected: Mapping[tuple[str, str | None], 
     return LanguageStatus(
         str(catalog.locale_identifier or ""), translated, fuzzy, missing, stale + len(catalog.obsolete)
     )
-
-
-def _placeholders(text: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError:
-        return {"<malformed braces>"}
-
-
-class _TagChecker(HTMLParser):
-    """Collects tags and notices unbalanced or unknown ones."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.tags: list[str] = []
-        self.errors: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> does not close an open tag")
-        else:
-            self.stack.pop()
-
-
-def _markup_problems(msgid: str, text: str) -> list[str]:
-    if not _TAG.search(msgid) and not _TAG.search(text):
-        return []
-    checker = _TagChecker()
-    checker.feed(text)
-    checker.close()
-    errors = list(checker.errors)
-    errors += [f"<{tag}> is never closed" for tag in checker.stack]
-    errors += [f"<{tag}> is not a tag Telegram accepts" for tag in set(checker.tags) - TELEGRAM_TAGS]
-    source = _TagChecker()
-    source.feed(msgid)
-    if sorted(source.tags) != sorted(checker.tags):
-        errors.append(f"tags {sorted(checker.tags)} differ from the source's {sorted(source.tags)}")
-    return errors
-
-
-def _script_problems(lang: str, text: str) -> list[str]:
-    bare = _SKIP.sub(" ", text)
-    if lang in LATIN_SCRIPT:
-        wrong = [w for w in _CYRILLIC_WORD.findall(bare) if w not in CYRILLIC_IN_LATIN]
-        return [f"Cyrillic in a Latin-script catalog: {', '.join(wrong)}"] if wrong else []
-    wrong = [w for w in _LATIN_WORD.findall(bare) if w not in LATIN_IN_CYRILLIC]
-    return [f"Latin words in a Cyrillic-script catalog: {', '.join(wrong)}"] if wrong else []
-
-
-def _same_on_purpose(message: Message) -> bool:
-    return any(SAME in comment for comment in message.user_comments)
-
-
-def _message_problems(lang: str, entry: Expected, message: Message) -> list[str]:
-    problems: list[str] = []
-    texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
-    wanted = sorted(_placeholders(entry.msgid))
-    for text in (str(t or "") for t in texts):
-        if sorted(_placeholders(text)) != wanted:
-            problems.append(f"placeholders {sorted(_placeholders(text))} differ from the source's {wanted}")
-        problems += _script_problems(lang, text)
-        problems += _markup_problems(entry.msgid, text)
-        if entry.button and len(text) > BUTTON_LIMIT:
-            problems.append(f"button label is {len(text)} characters; at most {BUTTON_LIMIT} fit a phone screen")
-        elif entry.limit is not None and len(text) > entry.limit:
-            problems.append(f"is {len(text)} characters; the comment allows at most {entry.limit}")
-        if text == entry.msgid and re.search(r"[A-Za-z]{2}", _SKIP.sub(" ", text)) and not _same_on_purpose(message):
-            problems.append(f"translation is identical to the English source; if meant, add the comment '# {SAME}'")
-    return problems
-
-
-def _plural_forms(header: str) -> tuple[int, str]:
-    """The number of forms and the C expression of a ``nplurals=N; plural=EXPR;`` header value.
-
-    Raises:
-        ValueError: the value does not have that shape.
-    """
-    match = _PLURAL_FORMS.fullmatch(header.strip())
-    if match is None:
-        raise ValueError(f"{header!r} is not 'nplurals=N; plural=EXPR;'")
-    return int(match["count"]), match["expr"]
-
-
-@functools.lru_cache(maxsize=32)
-def _forms(expr: str) -> tuple[int, ...]:
-    """The form a C plural expression selects for each n of :data:`PLURAL_SAMPLE`.
-
-    Raises:
-        ValueError: the expression cannot be parsed, or fails (divides by zero) for some n.
-    """
-    # gettext's own evaluator: the bot's translators are Babel Translations, i.e. gettext's
-    # GNUTranslations, which run the compiled catalog's Plural-Forms through this same c2py.
-    select = gettext.c2py(expr)
-    forms: list[int] = []
-    for n in PLURAL_SAMPLE:
-        try:
-            forms.append(select(n))
-        except ArithmeticError as exc:
-            raise ValueError(f"it fails for n={n}: {exc}") from exc
-    return tuple(forms)
-
-
-def _header_line(path: Path) -> int:
-    """The line of ``path`` on which the Plural-Forms header starts; 0 if it has none."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return 0
-    return next((number for number, line in enumerate(lines, start=1) if _PLURAL_FORMS_LINE.match(line)), 0)
-
-
-def _plural_check(path: Path, lang: str, catalog: Catalog) -> tuple[list[Problem], list[Problem]]:
-    """Errors and warnings about a catalog's Plural-Forms, compared with Babel's data for its language.
-
-    Readers see only which form is picked for each n, so a formula picking differently, or a
-    different number of forms, is an error; the same formula written differently is a warning.
-    """
-    have = catalog.plural_forms  # what the compiled catalog carries, hence what the bot evaluates
-    try:
-        want = get_plural(lang).plural_forms
-    except UnknownLocaleError:
-        want = None
-    if have == want:
-        return [], []
-
-    def at(message: str) -> Problem:
-        return Problem(str(path), _header_line(path), "header", message)
-
-    babels = f"Babel {babel.__version__}'s"
-    if want is None:
-        return [], [at(f"Babel {babel.__version__} has no data for {lang!r}, so Plural-Forms was not compared")]
-    try:
-        count, expr = _plural_forms(have)
-        ours = _forms(expr)
-    except ValueError as exc:
-        return [at(f"Plural-Forms {have!r} cannot be parsed or evaluated: {exc}")], []
-    try:
-        want_count, want_expr = _plural_forms(want)
-        theirs = _forms(want_expr)
-    except ValueError as exc:
-        return [], [at(f"{babels} Plural-Forms {want!r} cannot be parsed ({exc}), so the catalog's was not compared")]
-    errors = []
-    if count != want_count:
-        errors.append(at(f"Plural-Forms has nplurals={count}; {babels} data has nplurals={want_count}: {want!r}"))
-    differ = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b), None)
-    if differ is not None:
-        n, a, b = PLURAL_SAMPLE[differ], ours[differ], theirs[differ]
-        errors.append(at(f"Plural-Forms selects form {a} for n={n}, where {babels} {want!r} selects form {b}"))
-    if errors:
-        return errors, []
-    same = "selects the same form for every n, so readers see no difference"
-    return [], [at(f"Plural-Forms {have!r} is written differently from {babels} {want!r} but {same}")]
 
 
 def check_catalogs(
@@ -384,7 +179,7 @@ def check_catalogs(
         if catalog is None:
             continue
         statuses.append(language_status(catalog, expected))
-        errors, notes = _plural_check(path, lang, catalog)
+        errors, notes = plural_check(path, lang, catalog)
         problems += errors
         warnings += notes
         for key, entry in expected.items():
@@ -401,7 +196,8 @@ def check_catalogs(
                 problems.append(
                     Problem(shown, line, where, "fuzzy: review the translation, then remove the fuzzy flag")
                 )
-            problems += [Problem(shown, line, where, text) for text in _message_problems(lang, entry, message)]
+            found_here = translation_problems(lang, entry.msgid, message, button=entry.button, limit=entry.limit)
+            problems += [Problem(shown, line, where, text) for text in found_here]
     return sorted(problems), sorted(warnings), statuses
 
 
@@ -425,6 +221,3 @@ def load_expected(package: Path, rules_dir: Path) -> dict[tuple[str, str | None]
         YamlSyntaxError: a rule table is not YAML.
     """
     return expected_messages(package, sorted(rules_dir.glob("*.yaml")))
-
-
-__all__ += ["YamlSyntaxError", "load_expected", "template_problems"]

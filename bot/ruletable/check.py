@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.core.engine import Engine
 from bot.core.table import Table
-from bot.ruletable.loader import TableError, load_table
-from bot.ruletable.yamlsource import Problem
+from bot.problems import Problem
+from bot.ruletable.loader import TableError, read_table_file, table_from_yaml
 
 __all__ = ["Report", "Summary", "check_file", "check_table"]
 
@@ -34,9 +35,13 @@ class Report:
     table: Table | None = None
     #: The engine that explored the table: its caches hold every conversation, so reuse it.
     engine: Engine | None = None
+    #: The file's YAML as read, when it could be: its texts are what the catalogs translate, so
+    #: whoever checks them takes them from here rather than reading and parsing the file again.
+    data: Any = None
 
     @property
     def ok(self) -> bool:
+        """Whether nothing at all is wrong."""
         return not self.problems
 
 
@@ -96,9 +101,15 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
 
 
 def check_file(path: str | Path) -> Report:
-    """Load and check a rule table file; every problem is in the report, nothing is raised."""
+    """Load and check a rule table file, reading it once; every problem is in the report, nothing is raised."""
     try:
-        table = load_table(path)
+        data, duplicates = read_table_file(path)
     except TableError as exc:
         return Report(problems=list(exc.problems))
-    return check_table(table)
+    try:
+        table = table_from_yaml(data, str(path), duplicates)
+    except TableError as exc:
+        return Report(problems=list(exc.problems), data=data)
+    report = check_table(table)
+    report.data = data
+    return report

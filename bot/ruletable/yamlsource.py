@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-__all__ = ["Map", "Problem", "Seq", "YamlSyntaxError", "fold", "read_yaml"]
+from bot.problems import Problem, ProblemsError
 
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in a file, located precisely enough for an operator to fix it."""
-
-    path: str
-    line: int
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f" {self.where}:" if self.where else ""
-        return f"{self.path}:{self.line}:{where} {self.message}"
+__all__ = ["Map", "Seq", "YamlSyntaxError", "fold", "read_yaml"]
 
 
 def fold(text: str) -> str:
@@ -30,12 +17,8 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-class YamlSyntaxError(Exception):
-    """The file is not valid YAML; carries the problems found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+class YamlSyntaxError(ProblemsError):
+    """The file is not valid YAML; ``problems`` locates where the parser gave up."""
 
 
 class Map(dict[Any, Any]):

@@ -33,6 +33,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.problems import ProblemsError
 from bot.service.content import load_content
 from bot.storage.base import StoreUnavailable
 from bot.telegram.application import Runtime, start_background, stop_background
@@ -81,19 +82,24 @@ class Service:
         self.retry_base, self.retry_cap = 0.5, 30.0
         #: Where the connection to Telegram stands, as /readyz shows it.
         self.telegram = "connecting"
-        application.bot_data["reload"] = self.reload
+        #: Reloads started by SIGHUP and not yet finished. Kept here because the event loop holds
+        #: tasks only weakly: one nothing else refers to could be collected in the middle of its run.
+        self.reloading: set[asyncio.Task[list[str]]] = set()
+        application.bot_data.reload = self.reload
 
     # Content ------------------------------------------------------------------------------
 
     async def reload(self) -> list[str]:
         """Re-read rules and catalogs; swap them in if valid, else keep the old and return the problems."""
-        loaded = await asyncio.to_thread(load_content, self.rules, self.locales)
-        if isinstance(loaded, list):
-            log.error("reload refused, keeping the running content: %d problem(s)", len(loaded))
-            for problem in loaded[:50]:
+        try:
+            loaded = await asyncio.to_thread(load_content, self.rules, self.locales)
+        except ProblemsError as exc:
+            problems = [str(p) for p in exc.problems]
+            log.error("reload refused, keeping the running content: %d problem(s)", len(problems))
+            for problem in problems[:50]:
                 log.error("%s", problem)
             self.runtime.metrics["reloads_refused"] += 1
-            return loaded
+            return problems
         # One assignment between two awaits: handlers see either the old pair or the new one.
         self.runtime.engine, self.runtime.catalogs = loaded.engine, loaded.catalogs
         self.runtime.metrics.set_content(loaded.engine.table.meta.id, loaded.engine.table.meta.version)
@@ -163,10 +169,29 @@ class Service:
     # Running ------------------------------------------------------------------------------
 
     def _on_signals(self) -> None:
+        """Stop on SIGTERM and SIGINT; reload the content on SIGHUP."""
         loop = asyncio.get_running_loop()
         for stop in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(stop, self.stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
+
+    def _reload_on_signal(self) -> None:
+        """Start a reload for SIGHUP, kept in :attr:`reloading` until it is done."""
+        task = asyncio.get_running_loop().create_task(self.reload(), name="reload on SIGHUP")
+        self.reloading.add(task)
+        task.add_done_callback(self._reloaded)
+
+    def _reloaded(self, task: asyncio.Task[list[str]]) -> None:
+        """Forget a finished SIGHUP reload and log how it ended: no one awaits it to hear of a failure."""
+        self.reloading.discard(task)
+        if task.cancelled():
+            log.info("reload on SIGHUP cancelled: the bot is stopping")
+        elif (error := task.exception()) is not None:
+            log.error("reload on SIGHUP failed, keeping the running content", exc_info=error)
+        elif problems := task.result():
+            log.info("reload on SIGHUP finished: refused, %d problem(s)", len(problems))
+        else:
+            log.info("reload on SIGHUP finished: the new content is in use")
 
     async def _bootstrap(self) -> None:
         """One attempt to reach Telegram: getMe, then set the webhook, or delete it and start polling."""
@@ -260,6 +285,10 @@ class Service:
             finally:
                 await runner.cleanup()
                 await stop_background(app)
+                # A reload still under way would swap content into a bot that no longer serves it.
+                for reloading in list(self.reloading):
+                    reloading.cancel()
+                await asyncio.gather(*self.reloading, return_exceptions=True)
                 if self._refreeze is not None:
                     self._refreeze.cancel()
                 gc.unfreeze()

@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.core.engine import Engine
 from bot.i18n.catalogs import CatalogError, Catalogs
 from bot.i18n.checkers import check_catalogs, expected_messages
+from bot.problems import Problem, ProblemsError
 from bot.ruletable.check import check_file
-from bot.ruletable.yamlsource import YamlSyntaxError
 
 __all__ = ["Content", "load_content"]
 
@@ -33,34 +33,36 @@ class Content:
     catalogs: Catalogs
 
 
-def load_content(rules: Path, locales: Path) -> Content | list[str]:
-    """The content at these paths, or every problem found in it (each as ``file:line: …``)."""
-    problems: list[str] = []
-    report = check_file(rules)
-    problems += [str(p) for p in report.problems]
+def load_content(rules: Path, locales: Path) -> Content:
+    """The content at these paths, each file read once.
+
+    Raises:
+        ProblemsError: every problem found, each located (``file:line: …``); a missing file or
+            folder is one of them.
+    """
+    problems: list[Problem] = []
+    report = check_file(rules)  # the rule table's YAML is read here, and only here
+    problems += report.problems
     catalogs: Catalogs | None = None
     readable = True
     try:
         catalogs = Catalogs.load(locales)
     except CatalogError as exc:
         readable = False
-        problems += [str(p) for p in exc.problems]
+        problems += exc.problems
     except ValueError as exc:
         # gettext refused a catalog's Plural-Forms expression while building its translator, without
         # saying where; check_catalogs below reads the files and names the header's file and line.
-        problems.append(f"{locales}: cannot build the translators: {exc}")
-    if readable:
-        try:
-            expected = expected_messages(_PACKAGE, [rules])
-        except YamlSyntaxError as exc:
-            problems += [str(p) for p in exc.problems]
-        else:
-            parsed = catalogs.catalogs if catalogs is not None else None
-            found, warnings, _ = check_catalogs(locales, expected, catalogs=parsed)
-            problems += [str(p) for p in found]
-            for warning in warnings:
-                log.warning("catalog warning (the content is used all the same): %s", warning)
+        problems.append(Problem(str(locales), 0, "", f"cannot build the translators: {exc}"))
+    # Without the table's texts the catalogs cannot be checked against them; its problems say why.
+    if readable and report.data is not None:
+        expected = expected_messages(_PACKAGE, tables=[report.data])
+        parsed = catalogs.catalogs if catalogs is not None else None
+        found, warnings, _ = check_catalogs(locales, expected, catalogs=parsed)
+        problems += found
+        for warning in warnings:
+            log.warning("catalog warning (the content is used all the same): %s", warning)
     if problems or report.table is None or catalogs is None:
-        return problems or [f"{rules}: the rule table could not be loaded"]
+        raise ProblemsError(problems or [Problem(str(rules), 0, "", "the rule table could not be loaded")])
     # The engine check_table explored with: its caches are warm, so no conversation is explored twice.
     return Content(report.engine or Engine(report.table), catalogs)

@@ -76,6 +76,17 @@ def test_missing_catalog_is_an_error(tmp_path: Path) -> None:
         Catalogs.load(locales)
 
 
+@pytest.mark.parametrize("make", ["missing", "a file"])
+def test_a_locales_folder_that_is_not_one_is_one_problem_naming_it(tmp_path: Path, make: str) -> None:
+    locales = tmp_path / "locales"
+    if make == "a file":
+        locales.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        Catalogs.load(locales)
+    reason = "no such directory" if make == "missing" else "not a directory"
+    assert [str(p) for p in caught.value.problems] == [f"{locales}:0: cannot read the catalogs: {reason}"]
+
+
 def test_plural_forms_follow_babel_locale_data() -> None:
     catalogs = Catalogs.load(LOCALES)
     assert catalogs.catalogs["ru"].num_plurals == 3

@@ -13,9 +13,12 @@ import pytest
 from babel.messages.plurals import PLURALS, get_plural
 
 from bot.cli import main
-from bot.i18n import checkers as i18n_check
+from bot.i18n import plurals
 from bot.i18n.catalogs import parse_po_file
-from bot.i18n.checkers import PLURAL_SAMPLE, Expected, check_catalogs, language_status
+from bot.i18n.checkers import Expected, check_catalogs, expected_messages, language_status
+from bot.i18n.plurals import PLURAL_SAMPLE
+from bot.problems import ProblemsError
+from bot.ruletable.yamlsource import read_yaml
 from bot.service.content import Content, load_content
 from support.shipped import FIXTURES, ROOT, RULES
 
@@ -93,6 +96,14 @@ def test_limits_are_read_from_the_code_comments() -> None:
     assert expected[("A man", None)].button
 
 
+def test_texts_from_a_table_already_read_are_those_from_its_file() -> None:
+    """The reload gives the YAML the table's check read, rather than have the file read again."""
+    data, _ = read_yaml(RULES.read_text(encoding="utf-8"), str(RULES))
+    from_file = expected_messages(ROOT / "bot", [RULES])
+    assert expected_messages(ROOT / "bot", tables=[data]) == from_file
+    assert len(from_file) > len(expected_messages(ROOT / "bot"))  # the table adds texts of its own
+
+
 def test_cyrillic_in_the_uzbek_latin_catalog_is_reported_except_abbreviations() -> None:
     problems, _, _ = check_catalogs(BROKEN, _expected("Why", "Sources", "Moldova"), ["uz"])
     assert [str(p) for p in problems] == [f"{UZ}:9: msgid 'Why': Cyrillic in a Latin-script catalog: Нега"]
@@ -160,7 +171,7 @@ def _ru_with_header(tmp_path: Path, header: str, source: Path = BROKEN) -> Path:
 
 def _babel_says(monkeypatch: pytest.MonkeyPatch, header: str) -> None:
     """Make the check compare with ``header`` as if the installed Babel's data said so."""
-    monkeypatch.setattr(i18n_check, "get_plural", lambda lang: SimpleNamespace(plural_forms=header))
+    monkeypatch.setattr(plurals, "get_plural", lambda lang: SimpleNamespace(plural_forms=header))
 
 
 def test_the_shipped_russian_header_is_the_one_these_tests_name() -> None:
@@ -303,6 +314,7 @@ def test_an_unparseable_formula_refuses_content_naming_file_and_line(tmp_path: P
     rules, locales = _content_copy(tmp_path)
     ru = locales / "ru" / "LC_MESSAGES" / "messages.po"
     ru.write_text(ru.read_text(encoding="utf-8").replace(REORDERED_RU, "nplurals=3; plural=(n ? 1);"), "utf-8")
-    loaded = load_content(rules, locales)
-    assert isinstance(loaded, list)
-    assert any(p.startswith(f"{ru}:15: header: Plural-Forms") and "cannot be parsed" in p for p in loaded), loaded
+    with pytest.raises(ProblemsError) as caught:
+        load_content(rules, locales)
+    problems = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"{ru}:15: header: Plural-Forms") and "cannot be parsed" in p for p in problems), problems

@@ -17,6 +17,7 @@ from bot.core import engine
 from bot.core.engine import Engine
 from bot.ruletable.check import Summary, check_file, check_table
 from bot.ruletable.loader import TableError, load_table, parse_table
+from bot.ruletable.yamlsource import Map
 from support.broken_tables import LOADS, PROBLEMS
 from support.shipped import FIXTURES, RULES
 
@@ -173,6 +174,19 @@ def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
     report = check_file(path)
     assert [(p.path, p.line) for p in report.problems] == [(str(path), 0)]
     assert "cannot read the file" in report.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [("minimal.yaml", True), ("broken/unknown_key.yaml", True), ("broken/yaml_syntax.yaml", False)],
+)
+def test_the_report_holds_the_yaml_it_read_so_nothing_reads_the_file_again(name: str, read: bool) -> None:
+    """What the catalogs' check takes the table's texts from, valid table or not; nothing if it is not YAML."""
+    data = check_file(FIXTURES / name).data
+    assert (data is not None) == read
+    if read:
+        assert isinstance(data, Map)
+        assert data["meta"]["id"] == "minimal"
 
 
 # The command ---------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.problems import Problem
 from bot.ruletable import yamlsource
-from bot.ruletable.yamlsource import Map, Problem, Seq, YamlSyntaxError, read_yaml
+from bot.ruletable.yamlsource import Map, Seq, YamlSyntaxError, read_yaml
 from support.shipped import ROOT
 
 

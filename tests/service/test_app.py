@@ -8,9 +8,11 @@ import dataclasses
 import gc
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
+import threading
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +24,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from telegram.error import InvalidToken
 
 from bot.cli import main
+from bot.problems import Problem, ProblemsError
+from bot.service import app as app_module
 from bot.service.app import Service, backoff
+from bot.service.content import Content
 from bot.service.logs import JsonFormatter
 from bot.storage.base import MemoryStore, Record, StoreUnavailable
 from bot.storage.sqlite import SQLiteStore
@@ -367,6 +372,89 @@ async def test_reload_by_operator_command_swaps_good_content_and_refuses_broken(
             await person.send("/start")
             await person.click("Start")
             assert "Are you a man or a woman?" in (person.last_message().text or "")
+
+
+def _idle_service(rules: Path = RULES, locales: Path = ROOT / "locales") -> tuple[Service, Runtime]:
+    """A service that is not running, whose reload() and signal handlers can be used."""
+    runtime = make_runtime(FakeBotApi())
+    return Service(build_application(runtime), runtime, rules, locales), runtime
+
+
+async def test_reload_with_the_rules_file_deleted_reports_it_and_keeps_the_running_content(tmp_path: Path) -> None:
+    """It raised FileNotFoundError out of the /reload handler and the SIGHUP task."""
+    rules = tmp_path / "decree-821.yaml"
+    shutil.copy(RULES, rules)
+    service, runtime = _idle_service(rules)
+    running = runtime.engine, runtime.catalogs
+    rules.unlink()
+    assert await service.reload() == [f"{rules}:0: cannot read the file: No such file or directory"]
+    assert (runtime.engine, runtime.catalogs) == running
+    assert runtime.metrics["reloads_refused"] == 1
+
+
+async def test_reload_with_the_locales_folder_gone_reports_it_and_keeps_the_running_content(tmp_path: Path) -> None:
+    service, runtime = _idle_service(locales=tmp_path / "locales")
+    running = runtime.engine, runtime.catalogs
+    assert await service.reload() == [f"{tmp_path / 'locales'}:0: cannot read the catalogs: no such directory"]
+    assert (runtime.engine, runtime.catalogs) == running
+
+
+async def test_a_reload_reads_and_parses_the_rules_file_once(yaml_reads: tuple[list[str], list[str]]) -> None:
+    """The table's check and the extraction of its texts each read and parsed it."""
+    service, runtime = _idle_service()
+    assert await service.reload() == []
+    assert yaml_reads == ([str(RULES)], [str(RULES)])
+    assert runtime.metrics["reloads"] == 1
+
+
+@pytest.mark.parametrize(
+    ("outcome", "logged"),
+    [
+        ("applied", "reload on SIGHUP finished: the new content is in use"),
+        ("refused", "reload on SIGHUP finished: refused, 1 problem(s)"),
+        ("failed", "reload on SIGHUP failed, keeping the running content"),
+    ],
+)
+async def test_a_sighup_reload_is_kept_until_done_and_its_outcome_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, outcome: str, logged: str
+) -> None:
+    """The task was made with ensure_future and not kept: the loop holds tasks weakly, so it could be
+    collected mid-run, and an exception in it went unreported."""
+    service, _ = _idle_service()
+    release = threading.Event()
+    real_load = app_module.load_content
+
+    def held_load(rules: Path, locales: Path) -> Content:
+        release.wait(10)  # the reload stays under way until the test has looked at it
+        if outcome == "refused":
+            raise ProblemsError([Problem(str(rules), 0, "", "test: refused")])
+        if outcome == "failed":
+            raise RuntimeError("test: the disk is on fire")
+        return real_load(rules, locales)
+
+    monkeypatch.setattr(app_module, "load_content", held_load)
+    loop = asyncio.get_running_loop()
+    service._on_signals()
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.service.app"):
+            os.kill(os.getpid(), signal.SIGHUP)
+            await wait_for(lambda: bool(service.reloading), "the reload SIGHUP starts", timeout=5)
+            (task,) = service.reloading
+            gc.collect()
+            assert not task.done()
+            release.set()
+            await asyncio.wait({task}, timeout=10)
+            await asyncio.sleep(0)  # done callbacks run on the loop's next turn
+    finally:
+        release.set()
+        for handled in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(handled)
+    assert service.reloading == set()
+    records = [r for r in caplog.records if r.getMessage().startswith("reload on SIGHUP")]
+    assert [r.getMessage() for r in records] == [logged]
+    if outcome == "failed":
+        assert records[0].exc_info is not None
+        assert "the disk is on fire" in str(records[0].exc_info[1])
 
 
 # Signals, in a real process ----------------------------------------------------------------
