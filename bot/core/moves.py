@@ -7,7 +7,7 @@ compare-and-set before anything is shown, and decided again if another process w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 from bot.core.engine import Decision, Engine, EngineError, Session
 from bot.core.languages import LANGUAGES, N_
@@ -20,6 +20,7 @@ __all__ = [
     "STALE_BUTTON",
     "Callback",
     "Plan",
+    "Press",
     "Show",
     "plan_command",
     "plan_press",
@@ -36,6 +37,18 @@ STALE_BUTTON = N_("That button is from an earlier question. Here is the current 
 INVALID_BUTTON = N_("That button does not work. Here is the current question.")
 
 
+class Press(StrEnum):
+    """What a button does. Each has a short wire code in bot.telegram.callbacks, which alone knows it."""
+
+    ANSWER = "answer"  # arguments: the fact id and the option id
+    BACK = "back"
+    START_OVER = "start over"
+    BEGIN = "begin"  # Start, under the welcome
+    MENU = "menu"  # opens the language picker
+    LANGUAGE = "language"  # argument: the language code
+    INVALID = "invalid"  # data that does not parse; no button carries it
+
+
 @dataclass(frozen=True)
 class Callback:
     """A parsed button press: its kind, the table version it was made under, and its arguments.
@@ -43,13 +56,13 @@ class Callback:
     The wire format (callback data) is the Telegram adapter's: see bot.telegram.callbacks.
     """
 
-    kind: str
+    kind: Press
     version: str
     args: tuple[str, ...] = ()
 
 
 #: Any button whose data does not parse: forged, broken or from a bot that no longer exists.
-INVALID = Callback("invalid", "")
+INVALID = Callback(Press.INVALID, "")
 
 
 class Show(Enum):
@@ -110,25 +123,25 @@ def plan_text(engine: Engine, session: Session, *, new: bool) -> Plan:
 def plan_press(engine: Engine, session: Session, pressed: Callback, version: str, *, on_welcome: bool) -> Plan:
     """A button press. Answers and Back are checked against the current question and table version;
     Start over and the language buttons work whatever version they were made under."""
-    if pressed is INVALID:
+    if pressed.kind is Press.INVALID:
         return Plan(session, Show.CURRENT, notice=INVALID_BUTTON, save=False)
     at_outcome = isinstance(engine.step(session), Decision)
-    if pressed.kind in {"a", "b"} and pressed.version != version:
+    if pressed.kind in {Press.ANSWER, Press.BACK} and pressed.version != version:
         return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
     show = Show.CURRENT if at_outcome else Show.IN_PLACE
-    if pressed.kind == "a":
+    if pressed.kind is Press.ANSWER:
         fact_id, option_id = pressed.args
         try:
             return Plan(engine.answer(session, fact_id, option_id), show)
         except EngineError:
             return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
-    if pressed.kind == "b":
+    if pressed.kind is Press.BACK:
         return Plan(engine.back(session), show)
-    if pressed.kind in {"r", "s"}:
+    if pressed.kind in {Press.START_OVER, Press.BEGIN}:
         return Plan(engine.restart(session), show)
-    if pressed.kind == "m":
+    if pressed.kind is Press.MENU:
         return Plan(session, Show.MENU if at_outcome else Show.MENU_IN_PLACE, save=False)
-    # "l": a language; unknown codes are refused by the callback parser already.
+    # Press.LANGUAGE: the callback parser refuses malformed codes; a well-formed unknown one changes nothing.
     lang = pressed.args[0] if pressed.args[0] in LANGUAGES else session.lang
     switched = session.in_language(lang)
     if on_welcome and not session.answers:

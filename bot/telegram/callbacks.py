@@ -1,5 +1,7 @@
 """Callback data for inline buttons: ids only, tagged with the rule table version, strictly parsed.
 
+The wire format is ``<code>:<version>[:<arg>...]``, e.g. ``a:3f9c2e:citizenship:uzbekistan``:
+a one-letter code for the kind of press (:class:`~bot.core.moves.Press`), known only here.
 Telegram lets a client send any callback data up to 64 bytes, so nothing here is trusted: data
 that does not parse is :data:`INVALID`, and the handler treats it as a forged or broken button.
 """
@@ -9,17 +11,28 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.core.moves import INVALID, Callback
+from bot.core.moves import INVALID, Callback, Press
 
-__all__ = ["MAX_BYTES", "Callback", "decode", "encode", "version_tag"]
+__all__ = ["ARITY", "CODES", "INVALID", "MAX_BYTES", "Callback", "Press", "decode", "encode", "version_tag"]
 
 MAX_BYTES = 64
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_LANG = re.compile(r"^[A-Za-z_]{2,8}$")
 
-#: Kinds of button and how many arguments each takes: answer (fact, option), back, start over,
-#: begin (from the welcome), language menu, set language (code).
-KINDS = {"a": 2, "b": 0, "r": 0, "s": 0, "m": 0, "l": 1}
+#: The wire code of each kind of press. Never change one: buttons already in people's chats carry them.
+CODES: dict[Press, str] = {
+    Press.ANSWER: "a",
+    Press.BACK: "b",
+    Press.START_OVER: "r",
+    Press.BEGIN: "s",
+    Press.MENU: "m",
+    Press.LANGUAGE: "l",
+}
+_KINDS = {code: kind for kind, code in CODES.items()}
+#: How many arguments each kind of press carries: an answer its fact and option, a language its code.
+ARITY: dict[Press, int] = {kind: {Press.ANSWER: 2, Press.LANGUAGE: 1}.get(kind, 0) for kind in CODES}
+
+_VERSION = re.compile(r"[0-9a-f]{6}")
+_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+_LANG = re.compile(r"[A-Za-z_]{2,8}")
 
 
 def version_tag(table_version: str) -> str:
@@ -27,15 +40,18 @@ def version_tag(table_version: str) -> str:
     return hashlib.sha256(table_version.encode()).hexdigest()[:6]
 
 
-def encode(kind: str, version: str, *args: str) -> str:
+def encode(kind: Press, version: str, *args: str) -> str:
     """Build callback data like ``a:3f9c2e:citizenship:uzbekistan``.
 
     Raises:
-        ValueError: the data would not fit Telegram's 64 bytes, or the kind is unknown.
+        ValueError: the data would not fit Telegram's 64 bytes, or the kind is unknown or given
+            the wrong number of arguments.
     """
-    if kind not in KINDS:
+    if kind not in CODES:
         raise ValueError(f"unknown callback kind {kind!r}")
-    data = ":".join((kind, version, *args))
+    if len(args) != ARITY[kind]:
+        raise ValueError(f"a {kind} button takes {ARITY[kind]} argument(s), not {len(args)}")
+    data = ":".join((CODES[kind], version, *args))
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data {data!r} is longer than {MAX_BYTES} bytes: shorten the ids")
     return data
@@ -45,14 +61,16 @@ def decode(data: str | None) -> Callback:
     """Parse callback data; anything malformed gives :data:`INVALID`."""
     if not data or len(data.encode()) > MAX_BYTES:
         return INVALID
-    kind, _, rest = data.partition(":")
+    code, _, rest = data.partition(":")
+    kind = _KINDS.get(code)
     parts = rest.split(":") if rest else []
-    if kind not in KINDS or not parts or len(parts) != KINDS[kind] + 1:
+    if kind is None or len(parts) != ARITY[kind] + 1:
         return INVALID
     version, args = parts[0], tuple(parts[1:])
-    if not re.fullmatch(r"[0-9a-f]{6}", version):
+    # fullmatch, not match with $: "$" also matches before a trailing newline.
+    if not _VERSION.fullmatch(version):
         return INVALID
-    pattern = _LANG if kind == "l" else _ID
-    if not all(pattern.match(arg) for arg in args):
+    pattern = _LANG if kind is Press.LANGUAGE else _ID
+    if not all(pattern.fullmatch(arg) for arg in args):
         return INVALID
     return Callback(kind, version, args)

@@ -10,24 +10,30 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import ContextTypes
 
+from bot.telegram.runtime import Context
 from bot.telegram.screens import Screen
 
-__all__ = ["edit", "markup", "retrying", "send"]
+__all__ = ["edit", "markup", "retry_seconds", "retrying", "send"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def _ignore(reason: str) -> None:
+    """A retry listener that counts nothing."""
     return None
 
 
-def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> Callable[[str], None]:
-    """The application's retry listener (bot_data["on_retry"]), which counts retries by reason."""
-    listener: Callable[[str], None] = context.application.bot_data.get("on_retry", _ignore)
-    return listener
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds.
+
+    From python-telegram-bot 22.2, ``retry_after`` is a number of seconds (read with a deprecation
+    warning) unless the environment sets ``PTB_TIMEDELTA``, and a timedelta if it does, as it always
+    will be from the next major version. The bot leaves the environment alone and reads both.
+    """
+    retry_after = exc.retry_after
+    return retry_after if isinstance(retry_after, int | float) else retry_after.total_seconds()
 
 
 async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4, on_retry: Callable[[str], None] = _ignore) -> T:
@@ -38,7 +44,7 @@ async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4, on_retry
         except RetryAfter as exc:
             if attempt == attempts - 1:
                 raise
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            delay = retry_seconds(exc)
             log.warning("Telegram asked to slow down; retrying in %.1f s", delay)
             on_retry("flood")
             await asyncio.sleep(delay)
@@ -54,6 +60,7 @@ async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4, on_retry
 
 
 def markup(screen: Screen) -> InlineKeyboardMarkup | None:
+    """The screen's buttons as Telegram's inline keyboard; None if it has none."""
     if not screen.buttons:
         return None
     return InlineKeyboardMarkup(
@@ -69,16 +76,17 @@ def markup(screen: Screen) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen) -> Message:
+async def send(context: Context, chat_id: int, screen: Screen) -> Message:
+    """Send ``screen`` as a new message to the chat."""
     return await retrying(
         lambda: context.bot.send_message(
             chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=markup(screen), disable_web_page_preview=True
         ),
-        on_retry=_on_retry(context),
+        on_retry=context.bot_data.on_retry,
     )
 
 
-async def edit(context: ContextTypes.DEFAULT_TYPE, message: Message, screen: Screen) -> None:
+async def edit(context: Context, message: Message, screen: Screen) -> None:
     """Show ``screen`` in place of ``message``; send it anew if the message cannot be edited."""
     try:
         await retrying(
@@ -90,7 +98,7 @@ async def edit(context: ContextTypes.DEFAULT_TYPE, message: Message, screen: Scr
                 reply_markup=markup(screen),
                 disable_web_page_preview=True,
             ),
-            on_retry=_on_retry(context),
+            on_retry=context.bot_data.on_retry,
         )
     except BadRequest as exc:
         text = str(exc).lower()

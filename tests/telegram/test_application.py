@@ -6,6 +6,7 @@ Conversations are played button by button, as a person would, in every language.
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -323,6 +324,26 @@ async def test_message_not_modified_is_harmless(bot: Harness) -> None:
     assert user.last_callback_answer() is not None
 
 
+@pytest.fixture(
+    params=[
+        # As the bot runs: python-telegram-bot 22.2 on gives seconds, with a deprecation warning.
+        pytest.param(
+            "", id="seconds", marks=pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+        ),
+        # As python-telegram-bot will from its next major version, and does now with PTB_TIMEDELTA set.
+        pytest.param("1", id="timedelta"),
+    ]
+)
+def retry_after_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """RetryAfter.retry_after in either form python-telegram-bot gives it; the bot sets neither."""
+    if request.param:
+        monkeypatch.setenv("PTB_TIMEDELTA", request.param)
+    else:
+        monkeypatch.delenv("PTB_TIMEDELTA", raising=False)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("retry_after_form")
 async def test_flood_limit_and_server_errors_are_retried(bot: Harness) -> None:
     user = bot.user("en")
     bot.api.fail_next("sendMessage", "retry_after")
@@ -331,6 +352,30 @@ async def test_flood_limit_and_server_errors_are_retried(bot: Harness) -> None:
     bot.api.fail_next("editMessageText", "server_error", times=2)
     await user.click("Start")
     assert "Are you a man or a woman?" in (user.last_message().text or "")
+
+
+@pytest.mark.usefixtures("retry_after_form")
+async def test_a_flood_limit_is_waited_out_and_counted_without_the_rate_limiter() -> None:
+    """Without python-telegram-bot's rate limiter, bot.telegram.send reads retry_after itself."""
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        app = build_application(runtime, rate_limit=False)
+        async with app:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            user = TelegramUser(api, lambda: handled_updates(app), language_code="en")
+            api.fail_next("sendMessage", "retry_after", retry_after=1)
+            started = time.monotonic()
+            await user.send("/start")
+            assert screens.WELCOME in (user.last_message().text or "")
+            assert time.monotonic() - started >= 1
+            assert len(api.calls_to("sendMessage")) == 2
+            assert (
+                runtime.metrics.registry.get_sample_value("maslahat_telegram_retries_total", {"reason": "flood"}) == 1
+            )
+            await app.updater.stop()
+            await app.stop()
 
 
 async def test_a_timed_out_request_is_retried() -> None:

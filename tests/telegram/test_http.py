@@ -51,7 +51,7 @@ async def test_a_message_with_html_and_buttons_goes_out_and_comes_back_parsed(ap
 
 
 async def test_telegram_errors_keep_their_meaning(api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # as bot.telegram.application sets it
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # retry_after as a timedelta, with no deprecation warning
     async with make_bot(api.base_url, api.token) as bot:
         api.fail_next("sendMessage", "retry_after", retry_after=3)
         with pytest.raises(RetryAfter) as flood:

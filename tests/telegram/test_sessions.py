@@ -23,7 +23,7 @@ from bot.storage.base import MemoryStore, Record, StoreUnavailable, person_key
 from bot.storage.sqlite import SQLiteStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, Store, build_application, handled_updates
-from bot.telegram.callbacks import encode
+from bot.telegram.callbacks import Press, encode
 from support.bot import CATALOGS, TABLE, answer, t
 from support.fakebotapi import FakeBotApi, FakeUser, free_port
 from support.processes import start_bot, wait_for
@@ -143,7 +143,7 @@ class TwoInstances:
 
     def press_a_man(self, api: FakeBotApi, update_id: int) -> dict[str, Any]:
         """The update of pressing "A man" under the current question, not yet delivered."""
-        data = encode("a", self.one.bot_data["runtime"].version, "sex", "male")
+        data = encode(Press.ANSWER, self.one.bot_data.runtime.version, "sex", "male")
         update = api.callback_update(self.user.user, self.user.last_message().message_id, data, enqueue=False)
         update["update_id"] = update_id
         return update
@@ -173,7 +173,7 @@ async def test_a_double_tap_across_two_instances_records_one_answer(shared: Call
         )
         assert statuses == [200, 200]
         await pair.user.wait()
-        record = await pair.one.bot_data["runtime"].store.get(key_of(pair.user))
+        record = await pair.one.bot_data.runtime.store.get(key_of(pair.user))
         assert dict(record.session.answers) == {"sex": "male"}
         notices = [api.callback_answers[u["callback_query"]["id"]].get("text") for u in (first, second)]
         assert sorted(n or "" for n in notices) == ["", moves.STALE_BUTTON]
@@ -191,7 +191,7 @@ async def test_an_update_delivered_to_both_instances_is_applied_and_answered_onc
         ]
         assert len(presses) == 1
         assert not [m for m in pair.user.messages if m.text == screens.SOMETHING_WRONG]
-        duplicates = [app.bot_data["runtime"].metrics["updates_duplicate"] for app in (pair.one, pair.two)]
+        duplicates = [app.bot_data.runtime.metrics["updates_duplicate"] for app in (pair.one, pair.two)]
         assert sum(duplicates) == 1
 
 
@@ -228,7 +228,7 @@ async def test_a_store_that_is_down_gets_a_notice_and_nothing_is_lost() -> None:
         record = await store.get(key_of(user))
         assert record is not None
         assert dict(record.session.answers) == {"sex": "male", "age": "18_65"}
-        assert app.bot_data["runtime"].metrics["store_unavailable"] == 2
+        assert app.bot_data.runtime.metrics["store_unavailable"] == 2
 
 
 async def test_a_corrupt_sqlite_file_gets_a_notice_not_a_crash(tmp_path: Path) -> None:

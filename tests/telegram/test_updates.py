@@ -69,7 +69,7 @@ async def test_one_person_waiting_for_telegram_does_not_hold_up_another(running:
     api.fail_next("sendMessage", "timeout", seconds=1.5)  # Telegram is slow to answer the first message
     api.message_update(slow.user, slow.chat, "/start")
     await until(lambda: api.calls_to("sendMessage"))
-    metrics = app.bot_data["runtime"].metrics.registry
+    metrics = app.bot_data.runtime.metrics.registry
     assert metrics.get_sample_value("maslahat_chats_in_flight") == 1  # what /metrics shows operators
     api.message_update(quick.user, quick.chat, "/start")
     await until(lambda: handled_updates(app) == 1, seconds=1.0)  # well before the slow answer comes

@@ -1,0 +1,76 @@
+"""What a plan shows, as screens: each sent as a new message or put in place of the pressed one.
+
+Pure: no Telegram call is made here (bot.telegram.send makes them), so what a move shows can be
+read, and tested, apart from how it is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import quote
+
+from bot.core.engine import Question, Session
+from bot.core.moves import Plan, Show
+from bot.core.present import outcome_view
+from bot.telegram import screens
+from bot.telegram.runtime import Runtime
+from bot.telegram.screens import Screen
+
+__all__ = ["Reply", "plain", "render"]
+
+#: What a plan that would change the pressed message shows when there is none to change.
+_ANEW = {Show.IN_PLACE: Show.CURRENT, Show.MENU_IN_PLACE: Show.MENU, Show.WELCOME_IN_PLACE: Show.WELCOME}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One screen to show: as a new message, or in place of the pressed message."""
+
+    screen: Screen
+    in_place: bool = False
+
+
+def plain(text: str) -> Screen:
+    """A screen of plain text (a notice), escaped for Telegram's HTML."""
+    return Screen(escape(text))
+
+
+def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list[Reply]:
+    """The replies that show what ``plan`` says, in order; in place only if a message was ``pressed``."""
+    session = plan.session
+    t = rt.t(session.lang)
+    show = plan.show if pressed else _ANEW.get(plan.show, plan.show)
+    if show is Show.CURRENT:
+        return [Reply(screen) for screen in _where(rt, session, bot_username)]
+    if show is Show.IN_PLACE:
+        if isinstance(rt.engine.step(session), Question):
+            return [Reply(_where(rt, session, bot_username)[0], in_place=True)]
+        # The last question becomes the record of answers; the outcome comes below it.
+        answers = Reply(screens.answers_screen(rt.engine.table, session, t), in_place=True)
+        return [answers, *(Reply(screen) for screen in _where(rt, session, bot_username))]
+    if show in {Show.WELCOME, Show.WELCOME_IN_PLACE}:
+        return [Reply(screens.welcome_screen(t, rt.version), in_place=show is Show.WELCOME_IN_PLACE)]
+    if show in {Show.MENU, Show.MENU_IN_PLACE}:
+        return [Reply(screens.language_screen(t, rt.version), in_place=show is Show.MENU_IN_PLACE)]
+    if show is Show.HELP:
+        return [Reply(screens.help_screen(t))]
+    if show is Show.ABOUT:
+        return [Reply(screens.about_screen(rt.engine.table, t))]
+    if show is Show.PRIVACY:
+        return [Reply(screens.privacy_screen(t, rt.settings.retention_days))]
+    if show is Show.FORGOTTEN:
+        return [Reply(plain(t.gettext(screens.FORGOTTEN)))]
+    return []  # Show.NOTHING
+
+
+def _where(rt: Runtime, session: Session, bot_username: str) -> list[Screen]:
+    """The screens that show where the person is: the current question, or the outcome."""
+    t = rt.t(session.lang)
+    step = rt.engine.step(session)
+    if isinstance(step, Question):
+        return [screens.question_screen(step, t, rt.version, can_go_back=bool(session.answers))]
+    view = outcome_view(rt.engine.table, step, session, t)
+    bot_link = f"https://t.me/{bot_username}"
+    share_url = f"https://t.me/share/url?url={quote(bot_link)}&text={quote(t.gettext(screens.SHARE_TEXT))}"
+    return screens.outcome_screens(view, t, rt.version, share_url)
