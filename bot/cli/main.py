@@ -8,17 +8,17 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from telegram.error import InvalidToken, TelegramError
 
+from bot.cli.advise import advise
 from bot.cli.i18n import add_i18n_commands
-from bot.cli.terminal import format_outcome, format_question, run_chat
-from bot.core.engine import Decision, Engine, EngineError
+from bot.cli.terminal import run_chat
+from bot.core.engine import Engine, EngineError
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, Translator
-from bot.core.present import outcome_view, question_view
 from bot.core.table import Table
 from bot.i18n.catalogs import CatalogError, Catalogs
+from bot.problems import ProblemsError
 from bot.resources import shipped_locales, shipped_rules
 from bot.ruletable.check import check_file
 from bot.ruletable.graph import build_graph, to_dot, to_markdown, to_mermaid
@@ -97,12 +97,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             port=args.port,
         )
     except ConfigError as exc:
-        _fatal(exc.problems, json_format)
+        _fatal([str(p) for p in exc.problems], json_format)
         return EXIT_USAGE
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret or ""], settings.log_format)
-    loaded = load_content(args.rules, args.locales)
-    if isinstance(loaded, list):
-        _fatal(loaded, json_format, prefix="")
+    try:
+        loaded = load_content(args.rules, args.locales)
+    except ProblemsError as exc:
+        _fatal([str(p) for p in exc.problems], json_format, prefix="")
         return EXIT_PROBLEMS
     store = open_store(settings.storage_url, settings.retention_days * 86400)
     runtime = Runtime(loaded.engine, loaded.catalogs, store, settings)
@@ -177,42 +178,9 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(Engine(_load(args.rules)), t)
 
 
-def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
-    answers: dict[str, str] = {}
-    for pair in pairs:
-        fact, sep, option = (part.strip() for part in pair.partition("="))
-        if not sep or not fact or not option:
-            raise EngineError(f"--answer takes FACT=OPTION, not {pair!r}")
-        if answers.get(fact, option) != option:
-            raise EngineError(f"--answer gives {fact!r} twice: {answers[fact]!r} and {option!r}")
-        answers[fact] = option
-    return answers
-
-
 def _cmd_advise(args: argparse.Namespace) -> int:
     t = _translator(args)
-    table = _load(args.rules)
-    engine = Engine(table)
-    given = _parse_answers(args.answer)
-    session, ignored = engine.from_answers(given, args.lang)
-    step = engine.step(session)
-    if isinstance(step, Decision):
-        view = outcome_view(table, step, session, t)
-        result: dict[str, Any] = {"outcome": view}
-        text = format_outcome(view, t)
-    else:
-        view = question_view(step, t)
-        result = {"question": view}
-        text = format_question(view, t)
-    if ignored:
-        result["ignored"] = ignored
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print(text)
-        if ignored:
-            print(t.gettext("Not needed for this answer: {facts}").format(facts=", ".join(ignored)), file=sys.stderr)
-    return EXIT_OK
+    return advise(_load(args.rules), t, args.lang, args.answer, as_json=args.json)
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:

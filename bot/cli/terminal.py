@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from typing import Any
+from typing import assert_never
 
 from bot.core.engine import Decision, Engine, Question, Session
 from bot.core.languages import Translator
-from bot.core.present import outcome_view, question_view
+from bot.core.present import (
+    Bullet,
+    HelpView,
+    OutcomeView,
+    Paragraph,
+    QuestionView,
+    SourceView,
+    Verdict,
+    outcome_sections,
+    outcome_view,
+    question_view,
+)
 
 __all__ = ["format_outcome", "format_question", "run_chat"]
 
@@ -17,83 +28,63 @@ _WIDTH = 78
 _KEYS = {"back": "b", "restart": "r", "quit": "q"}
 
 
-def format_question(view: dict[str, Any], t: Translator) -> str:
+def format_question(view: QuestionView, t: Translator) -> str:
     """A question with numbered options, ready to print."""
     lines = [
-        t.gettext("Question {number} of about {total}").format(number=view["number"], total=view["of_about"]),
-        view["text"],
+        t.gettext("Question {number} of about {total}").format(number=view.number, total=view.of_about),
+        view.text,
     ]
-    for index, option in enumerate(view["options"], start=1):
+    for index, option in enumerate(view.options, start=1):
         number = f"  {index}. "
-        lines.append(f"{number}{option['label']}")
-        if "hint" in option:
+        lines.append(f"{number}{option.label}")
+        if option.hint is not None:
             indent = " " * len(number)  # under the label, also for options 10 and up
-            lines.extend(
-                textwrap.wrap(
-                    option["hint"],
-                    _WIDTH,
-                    initial_indent=indent,
-                    subsequent_indent=indent,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
+            lines.extend(_wrap(option.hint, indent, indent))
     return "\n".join(lines)
 
 
-def format_outcome(view: dict[str, Any], t: Translator) -> str:
-    """An outcome as readable plain text, in the order a person should read it."""
+def format_outcome(view: OutcomeView, t: Translator) -> str:
+    """An outcome as readable plain text, its sections in the order present.outcome_sections gives."""
     out: list[str] = []
 
     def para(text: str, indent: str = "") -> None:
-        out.extend(
-            textwrap.wrap(
-                text,
-                _WIDTH,
-                initial_indent=indent,
-                subsequent_indent=" " * len(indent),
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
+        out.extend(_wrap(text, indent, " " * len(indent)))
 
-    def section(title: str) -> None:
-        out.extend(["", title])
-
-    out.append(f"== {view['verdict_label']} ==")
-    para(view["headline"])
-    section(t.gettext("Why"))
-    para(view["explanation"])
-    para(t.gettext("How sure we are: {confidence}").format(confidence=view["confidence_label"]))
-    if view["satisfies"]:
-        section(t.gettext("What satisfies the requirement"))
-        for item in view["satisfies"]:
-            para(item["text"], "- ")
-    if view["actions"]:
-        section(t.gettext("Your options and their risks"))
-        for item in view["actions"]:
-            para(item["text"], "- ")
-            para(t.gettext("Risk: {risk}").format(risk=item["risk"]), "    ")
-    if view["notes"]:
-        section(t.gettext("For citizens of your country"))
-        for item in view["notes"]:
-            para(item["text"], "- ")
-    if view["unknown"]:
-        section(t.gettext("What is not known"))
-        for item in view["unknown"]:
-            para(item["text"], "- ")
-    section(t.gettext("Sources"))
-    for item in view["sources"]:
-        para(f"{item['title']} ({item['date']}): {item['url']}", "- ")
-    if view["help"]:
-        section(t.gettext("Where to get help"))
-        for item in view["help"]:
-            text = f"{item['name']}. {item['text']}" + (f" {item['url']}" if "url" in item else "")
-            para(text, "- ")
-    out.append("")
-    para(t.gettext("Information checked on {date}.").format(date=view["checked"]))
-    para(view["disclaimer"])
+    for index, section in enumerate(outcome_sections(view, t)):
+        if index:
+            out.append("")
+        if section.title:
+            out.append(section.title)
+        for item in section.items:
+            match item:
+                case Verdict():
+                    out.append(f"== {item.label} ==")
+                    para(item.headline)
+                case Paragraph():
+                    para(item.text)
+                case Bullet():
+                    para(item.text, "- ")
+                    if item.detail is not None:
+                        para(item.detail, "    ")
+                case SourceView():
+                    para(f"{item.title} ({item.date}): {item.url}", "- ")
+                case HelpView():
+                    para(f"{item.name}. {item.text}" + (f" {item.url}" if item.url else ""), "- ")
+                case _:
+                    assert_never(item)
     return "\n".join(out)
+
+
+def _wrap(text: str, initial_indent: str, subsequent_indent: str) -> list[str]:
+    """Lines of at most the terminal's width; words (and URLs) are never broken."""
+    return textwrap.wrap(
+        text,
+        _WIDTH,
+        initial_indent=initial_indent,
+        subsequent_indent=subsequent_indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def run_chat(

@@ -3,6 +3,9 @@
 No Telegram, no I/O. A :class:`Session` is small and serialisable; an :class:`Engine` wraps one
 validated :class:`~bot.core.table.Table` and answers "what now?" for any session. It asks only the
 questions whose answer can still change the outcome, in the order the table lists them.
+
+Longer than most modules (~350 lines) on purpose: the session, the step, the search for what can
+still change the outcome and its exploration budget are one algorithm, read best in one place.
 """
 
 from __future__ import annotations

@@ -1,21 +1,32 @@
 """What each Telegram screen shows: HTML text and buttons, as plain data (no Telegram types).
 
 Every text is escaped for Telegram's HTML parse mode; long outcomes are split at section
-boundaries under Telegram's 4096-character limit. Buttons carry ids only (see bot.telegram.callbacks).
+boundaries under Telegram's 4096-character limit (bot.telegram.html). Buttons carry ids only (see
+bot.telegram.callbacks).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import assert_never
 
 from bot.core.engine import Question, Session
 from bot.core.languages import LANGUAGES, N_, Translator
-from bot.core.present import answers_view
+from bot.core.present import (
+    Bullet,
+    HelpView,
+    OutcomeView,
+    Paragraph,
+    SectionItem,
+    SourceView,
+    Verdict,
+    answers_view,
+    outcome_sections,
+)
 from bot.core.table import Table
-from bot.telegram.callbacks import encode
+from bot.telegram.callbacks import Press, encode
+from bot.telegram.html import LIMIT, split_html
 
 __all__ = [
     "LIMIT",
@@ -31,8 +42,6 @@ __all__ = [
     "split_html",
     "welcome_screen",
 ]
-
-LIMIT = 4096
 
 # Translators: the bot's one-line description of itself, shown in the welcome message.
 WELCOME = N_(
@@ -80,7 +89,7 @@ def _b(text: str) -> str:
 def welcome_screen(t: Translator, version: str) -> Screen:
     """The first message: what the bot does, a language picker, and Start."""
     text = f"{escape(t.gettext(WELCOME))}\n\n{escape(t.gettext(CHOOSE_LANGUAGE))}"
-    return Screen(text, (*_language_rows(version, t.lang), (Button(t.gettext(START), encode("s", version)),)))
+    return Screen(text, (*_language_rows(version, t.lang), (Button(t.gettext(START), encode(Press.BEGIN, version)),)))
 
 
 def language_screen(t: Translator, version: str) -> Screen:
@@ -90,7 +99,8 @@ def language_screen(t: Translator, version: str) -> Screen:
 
 def _language_rows(version: str, current: str) -> tuple[tuple[Button, ...], ...]:
     buttons = [
-        Button(("✓ " if code == current else "") + name, encode("l", version, code)) for code, name in LANGUAGES.items()
+        Button(("✓ " if code == current else "") + name, encode(Press.LANGUAGE, version, code))
+        for code, name in LANGUAGES.items()
     ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
@@ -106,14 +116,14 @@ def question_screen(question: Question, t: Translator, version: str, *, can_go_b
     if hints:
         lines.append("\n".join(hints))
     rows: list[tuple[Button, ...]] = [
-        (Button(t.gettext(o.label), encode("a", version, fact.id, o.id)),) for o in fact.options
+        (Button(t.gettext(o.label), encode(Press.ANSWER, version, fact.id, o.id)),) for o in fact.options
     ]
     navigation = [
-        Button(t.gettext(START_OVER), encode("r", version)),
-        Button(t.gettext(CHANGE_LANGUAGE), encode("m", version)),
+        Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),
+        Button(t.gettext(CHANGE_LANGUAGE), encode(Press.MENU, version)),
     ]
     if can_go_back:
-        navigation.insert(0, Button(t.gettext(BACK), encode("b", version)))
+        navigation.insert(0, Button(t.gettext(BACK), encode(Press.BACK, version)))
     rows.append(tuple(navigation))
     return Screen("\n\n".join(lines), tuple(rows))
 
@@ -121,120 +131,44 @@ def question_screen(question: Question, t: Translator, version: str, *, can_go_b
 def answers_screen(table: Table, session: Session, t: Translator) -> Screen:
     """The record of answers left in place of the last question, without buttons."""
     lines = [_b(t.gettext(YOUR_ANSWERS))]
-    lines += [f"• {escape(a['question'])} — {escape(a['answer'])}" for a in answers_view(table, session.answers, t)]
+    lines += [f"• {escape(a.question)} — {escape(a.answer)}" for a in answers_view(table, session.answers, t)]
     return Screen("\n".join(lines))
 
 
-def outcome_screens(view: dict[str, Any], t: Translator, version: str, share_url: str) -> list[Screen]:
-    """The outcome as one or more messages, the buttons on the last."""
-    sections = [f"{_b(view['verdict_label'])}\n\n{_b(view['headline'])}"]
-
-    def section(title: str, body: list[str]) -> None:
-        if body:
-            sections.append("\n".join([_b(title), *body]))
-
-    how_sure = t.gettext("How sure we are: {confidence}").format(confidence=view["confidence_label"])
-    section(t.gettext("Why"), [escape(view["explanation"]), f"<i>{escape(how_sure)}</i>"])
-    section(t.gettext("What satisfies the requirement"), [f"• {escape(i['text'])}" for i in view["satisfies"]])
-    section(
-        t.gettext("Your options and their risks"),
-        [
-            f"• {escape(i['text'])}\n   <i>{escape(t.gettext('Risk: {risk}').format(risk=i['risk']))}</i>"
-            for i in view["actions"]
-        ],
-    )
-    section(t.gettext("For citizens of your country"), [f"• {escape(i['text'])}" for i in view["notes"]])
-    section(t.gettext("What is not known"), [f"• {escape(i['text'])}" for i in view["unknown"]])
-    section(
-        t.gettext("Sources"),
-        [f'• <a href="{escape(s["url"])}">{escape(s["title"])}</a> ({escape(s["date"])})' for s in view["sources"]],
-    )
-    section(
-        t.gettext("Where to get help"),
-        [
-            f"• {escape(h['name'])}. {escape(h['text'])}"
-            + (f' <a href="{escape(h["url"])}">{escape(h["url"])}</a>' if "url" in h else "")
-            for h in view["help"]
-        ],
-    )
-    sections.append(
-        escape(t.gettext("Information checked on {date}.").format(date=view["checked"]))
-        + "\n"
-        + f"<i>{escape(view['disclaimer'])}</i>"
-    )
+def outcome_screens(view: OutcomeView, t: Translator, version: str, share_url: str) -> list[Screen]:
+    """The outcome as one or more messages, its sections in present.outcome_sections' order, the buttons on the last."""
+    sections = [
+        "\n".join([*([_b(section.title)] if section.title else []), *map(_outcome_item, section.items)])
+        for section in outcome_sections(view, t)
+    ]
     buttons = (
-        (Button(t.gettext(BACK), encode("b", version)), Button(t.gettext(START_OVER), encode("r", version))),
-        (Button(t.gettext(CHANGE_LANGUAGE), encode("m", version)), Button(t.gettext(SHARE), url=share_url)),
+        (
+            Button(t.gettext(BACK), encode(Press.BACK, version)),
+            Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),
+        ),
+        (Button(t.gettext(CHANGE_LANGUAGE), encode(Press.MENU, version)), Button(t.gettext(SHARE), url=share_url)),
     )
     chunks = split_html(sections)
     return [Screen(chunk, buttons if i == len(chunks) - 1 else ()) for i, chunk in enumerate(chunks)]
 
 
-def split_html(sections: list[str], limit: int = LIMIT) -> list[str]:
-    """Pack sections into messages under ``limit`` characters, never splitting inside a tag.
-
-    A section longer than the limit is split between its lines, and a line longer than the
-    limit between its words (tags open at the cut are closed and opened again).
-    """
-    pieces: list[str] = []
-    for text in sections:
-        if len(text) <= limit:
-            pieces.append(text)
-            continue
-        current = ""
-        lines = [part for line in text.split("\n") for part in _split_line(line, limit)]
-        for line in lines:
-            if current and len(current) + 1 + len(line) > limit:
-                pieces.append(current)
-                current = line
-            else:
-                current = f"{current}\n{line}" if current else line
-        pieces.append(current)
-    chunks: list[str] = []
-    for piece in pieces:
-        if chunks and len(chunks[-1]) + 2 + len(piece) <= limit:
-            chunks[-1] += "\n\n" + piece
-        else:
-            chunks.append(piece)
-    return chunks
-
-
-_TAG = re.compile(r"(<[^>]+>)")
-_TAG_NAME = re.compile(r"</?([a-z]+)")
-
-
-def _split_line(line: str, limit: int) -> list[str]:
-    """Cut a line longer than ``limit`` at spaces; each piece is valid HTML on its own."""
-    if len(line) <= limit:
-        return [line]
-    pieces: list[str] = []
-    current = ""
-    open_tags: list[str] = []  # the opening tags in force, e.g. <a href="…">
-
-    def closing() -> str:
-        names = (match.group(1) for tag in reversed(open_tags) if (match := _TAG_NAME.match(tag)))
-        return "".join(f"</{name}>" for name in names)
-
-    for token in _TAG.split(line):
-        if not token:
-            continue
-        if token.startswith("<"):
-            current += token
-            if token.startswith("</"):
-                open_tags.pop()
-            else:
-                open_tags.append(token)
-            continue
-        for word in re.split(r"(?<= )", token):
-            # Room is kept for the closing tags a cut may need (tags here are short: b, i, a).
-            if len(current) + len(word) + len(closing()) > limit - 16 and current.strip():
-                pieces.append(current + closing())
-                current = "".join(open_tags)
-            if len(word) > limit - 64:
-                raise ValueError("a single word of an outcome is longer than a Telegram message")
-            current += word
-    pieces.append(current)
-    return pieces
+def _outcome_item(item: SectionItem) -> str:
+    """One item of an outcome's section as Telegram HTML."""
+    match item:
+        case Verdict():
+            return f"{_b(item.label)}\n\n{_b(item.headline)}"
+        case Paragraph():
+            return f"<i>{escape(item.text)}</i>" if item.aside else escape(item.text)
+        case Bullet():
+            detail = f"\n   <i>{escape(item.detail)}</i>" if item.detail is not None else ""
+            return f"• {escape(item.text)}{detail}"
+        case SourceView():
+            return f'• <a href="{escape(item.url)}">{escape(item.title)}</a> ({escape(item.date)})'
+        case HelpView():
+            link = f' <a href="{escape(item.url)}">{escape(item.url)}</a>' if item.url else ""
+            return f"• {escape(item.name)}. {escape(item.text)}{link}"
+        case _:
+            assert_never(item)
 
 
 def help_screen(t: Translator) -> Screen:

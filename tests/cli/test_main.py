@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.core.engine import Engine
-from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from bot.core.engine import Decision, Engine, Question
+from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, SourceLanguage
+from bot.core.present import outcome_view, question_view
 from bot.core.table import CONFIDENCES, VERDICTS, Table
 from support.shipped import ROOT, RULES, TAJIK
 
@@ -210,6 +211,137 @@ def test_other_languages_change_the_texts_not_the_ids(capsys: pytest.CaptureFixt
         assert translated != english, f"{lang}: nothing was translated"
     question = advise_json(capsys, {"sex": "male"}, lang)["question"]
     assert question["text"] != advise_json(capsys, {"sex": "male"})["question"]["text"]
+
+
+# The shape of the JSON ------------------------------------------------------------------------
+# Keys in order (``key?``: present only when there is something to say), types, and lists of one
+# shape; not the shipped table's texts or counts, which change when the law does.
+
+_ENTRY = {"id": str, "text": str}
+QUESTION_SHAPE: dict[str, Any] = {
+    "id": str,
+    "text": str,
+    "number": int,
+    "of_about": int,
+    "options": [{"id": str, "label": str, "hint?": str}],
+}
+OUTCOME_SHAPE: dict[str, Any] = {
+    "id": str,
+    "verdict": str,
+    "verdict_label": str,
+    "headline": str,
+    "explanation": str,
+    "confidence": str,
+    "confidence_label": str,
+    "rules": [str],
+    "satisfies": [_ENTRY],
+    "actions": [{"id": str, "text": str, "risk": str}],
+    "notes": [_ENTRY],
+    "unknown": [_ENTRY],
+    "sources": [{"id": str, "title": str, "url": str, "date": str}],
+    "help": [{"id": str, "name": str, "text": str, "url?": str}],
+    "checked": str,
+    "disclaimer": str,
+    "answers": {str: str},
+}
+ADVISE_SHAPES: list[dict[str, Any]] = [{"question": QUESTION_SHAPE}, {"outcome": OUTCOME_SHAPE, "ignored?": [str]}]
+
+
+def shape_problems(value: Any, shape: Any, where: str = "") -> list[str]:
+    """How ``value`` differs from ``shape``, one line per difference; [] if it has the shape."""
+    if isinstance(shape, type):
+        if isinstance(value, shape) and not isinstance(value, bool):
+            return []
+        return [f"{where}: {type(value).__name__}, not {shape.__name__}"]
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return [f"{where}: {type(value).__name__}, not a list"]
+        return [p for i, item in enumerate(value) for p in shape_problems(item, shape[0], f"{where}[{i}]")]
+    if not isinstance(value, dict):
+        return [f"{where}: {type(value).__name__}, not an object"]
+    if list(shape) == [str]:  # a map, e.g. fact id -> option id
+        return [p for k, v in value.items() for p in shape_problems(v, shape[str], f"{where}.{k}")]
+    names = {key.removesuffix("?"): key for key in shape}
+    expected = [name for name, key in names.items() if name in value or not key.endswith("?")]
+    if list(value) != expected:
+        return [f"{where}: keys {list(value)}, not {expected}"]
+    return [p for name in expected for p in shape_problems(value[name], shape[names[name]], f"{where}.{name}")]
+
+
+def advise_shape_problems(result: Any) -> list[str]:
+    """[] if ``result`` has the shape of a question or of an outcome, else what is wrong with it."""
+    problems = [shape_problems(result, shape) for shape in ADVISE_SHAPES]
+    return [] if [] in problems else [p for found in problems for p in found]
+
+
+def test_the_shape_checker_sees_a_missing_key_a_new_key_a_wrong_type_and_a_wrong_order() -> None:
+    good = {"id": "s", "title": "T", "url": "https://x.org", "date": "2025"}
+    shape = OUTCOME_SHAPE["sources"][0]
+    assert shape_problems(good, shape) == []
+    assert shape_problems({k: v for k, v in good.items() if k != "date"}, shape)
+    assert shape_problems({**good, "extra": "x"}, shape)
+    assert shape_problems({**good, "date": 2025}, shape)
+    assert shape_problems(dict(reversed(good.items())), shape)
+    assert shape_problems({"id": "a", "label": "A", "hint": None}, QUESTION_SHAPE["options"][0])
+    assert shape_problems({"sex": 1}, OUTCOME_SHAPE["answers"])
+
+
+def test_the_readme_examples_have_the_shape() -> None:
+    for block in _readme_json_blocks():
+        assert advise_shape_problems(json.loads(block)) == []
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {"sex": "male", "age": "18_65", "citizenship": "uzbekistan"},  # options with and without a hint
+        {"sex": "female"},
+        TAJIK,  # help with and without an address
+        {**TAJIK, "citizenship_basis": "residence"},  # an answer not needed
+        {"sex": "male", "age": "18_65", "citizenship": "ukraine", "application": "citizenship"},
+    ],
+    ids=["first-question", "hints", "not_affected", "affected", "ignored", "unclear"],
+)
+def test_advise_json_keeps_its_shape(capsys: pytest.CaptureFixture[str], answers: dict[str, str]) -> None:
+    assert advise_shape_problems(advise_json(capsys, answers)) == []
+
+
+def test_every_outcome_and_question_has_the_shape_and_shows_both_forms_of_optional_keys(
+    engine: Engine, table: Table
+) -> None:
+    """In-process over every conversation (advise itself would load the table each time)."""
+    t = SourceLanguage()
+    keys_seen: set[str] = set()
+    for session, decision in engine.conversations():
+        outcome = outcome_view(table, decision, session, t).to_json()
+        assert shape_problems(outcome, OUTCOME_SHAPE) == [], decision.outcome.id
+        keys_seen |= {"help url" if "url" in h else "help without url" for h in outcome["help"]}
+        replay = engine.new_session()
+        for fact, option in session.answers.items():
+            step = engine.step(replay)
+            assert isinstance(step, Question)
+            question = question_view(step, t).to_json()
+            assert shape_problems(question, QUESTION_SHAPE) == [], fact
+            keys_seen |= {"hint" if "hint" in o else "no hint" for o in question["options"]}
+            replay = engine.answer(replay, fact, option)
+    assert keys_seen == {"help url", "help without url", "hint", "no hint"}
+
+
+def test_advise_json_is_the_views_json_printed_as_documented(capsys: pytest.CaptureFixture[str], table: Table) -> None:
+    """advise prints the views' to_json(): two-space indents, non-ASCII as is, keys in field order."""
+    engine = Engine(table)
+    session, _ = engine.from_answers(TAJIK, "en")
+    decision = engine.step(session)
+    assert isinstance(decision, Decision)
+    assert main(["advise", *_answer_args(TAJIK), "--json"]) == 0
+    expected = {"outcome": outcome_view(table, decision, session, SourceLanguage()).to_json()}
+    assert capsys.readouterr().out == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
+    question = engine.step(engine.new_session())
+    assert isinstance(question, Question)
+    assert main(["advise", "--json"]) == 0
+    expected = {"question": question_view(question, SourceLanguage()).to_json()}
+    assert capsys.readouterr().out == json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
 
 
 # Answers in any order, answers not needed ----------------------------------------------------

@@ -12,7 +12,15 @@ from bot.cli import main
 from bot.cli.terminal import format_outcome, format_question, run_chat
 from bot.core.engine import Engine
 from bot.core.languages import SourceLanguage, Translator
-from bot.core.present import outcome_view
+from bot.core.present import (
+    Bullet,
+    OptionView,
+    OutcomeView,
+    QuestionView,
+    Section,
+    outcome_sections,
+    outcome_view,
+)
 from bot.core.table import Table
 from support.shipped import TAJIK, play
 
@@ -91,7 +99,7 @@ def test_tajik_man_on_rvp_reaches_affected_with_every_section(engine: Engine) ->
     assert AFFECTED in text
     _asked, decision, session = play(engine, TAJIK)
     view = outcome_view(engine.table, decision, session, SourceLanguage())
-    assert view["id"] == "affected_residence"
+    assert view.id == "affected_residence"
     sections = [
         "Why",
         "What satisfies the requirement",
@@ -107,24 +115,24 @@ def test_tajik_man_on_rvp_reaches_affected_with_every_section(engine: Engine) ->
     for title in sections:
         assert lines[lines.index(title) - 1] == "", f"a blank line before {title!r}"
     shown = terminal.flat
-    assert flat(view["headline"]) in shown
-    assert view["satisfies"]
-    for item in view["satisfies"]:
-        assert f"- {item['text']}" in shown
-    assert view["actions"]
-    for item in view["actions"]:
-        assert f"- {item['text']} Risk: {item['risk']}" in shown
-    assert [n["id"] for n in view["notes"]] == ["tajikistan_law"]
-    assert f"- {view['notes'][0]['text']}" in shown
-    for item in view["unknown"]:
-        assert f"- {item['text']}" in shown
-    for source in view["sources"]:
-        assert f"- {source['title']} ({source['date']}): {source['url']}" in shown
+    assert flat(view.headline) in shown
+    assert view.satisfies
+    for item in view.satisfies:
+        assert f"- {item.text}" in shown
+    assert view.actions
+    for action in view.actions:
+        assert f"- {action.text} Risk: {action.risk}" in shown
+    assert [n.id for n in view.notes] == ["tajikistan_law"]
+    assert f"- {view.notes[0].text}" in shown
+    for item in view.unknown:
+        assert f"- {item.text}" in shown
+    for source in view.sources:
+        assert f"- {source.title} ({source.date}): {source.url}" in shown
     assert "https://migration.tj" in shown, "the Tajik state sites are offered"
-    checked = f"Information checked on {view['checked']}."
+    checked = f"Information checked on {view.checked}."
     assert checked in lines
-    assert flat(view["disclaimer"]) in shown
-    assert shown.index(checked) < shown.index(flat(view["disclaimer"]))
+    assert flat(view.disclaimer) in shown
+    assert shown.index(checked) < shown.index(flat(view.disclaimer))
 
 
 def test_question_positions_are_shown(engine: Engine, texts: dict[str, str]) -> None:
@@ -353,11 +361,11 @@ def test_wrapped_outcome_text_keeps_its_indents_and_urls_whole(engine: Engine) -
         seen.add(key)
         view = outcome_view(engine.table, decision, session, t)
         text = format_outcome(view, t)
-        urls = [s["url"] for s in view["sources"]] + [h["url"] for h in view["help"] if "url" in h]
+        urls = [s.url for s in view.sources] + [h.url for h in view.help if h.url]
         _check_layout(text, urls)
         shown = flat(text)
-        for item in view["actions"]:
-            assert f"- {item['text']} Risk: {item['risk']}" in shown
+        for action in view.actions:
+            assert f"- {action.text} Risk: {action.risk}" in shown
     assert {outcome_id for outcome_id, _ in seen} == set(engine.table.outcomes)
 
 
@@ -386,12 +394,41 @@ def test_option_hints_wrap_under_their_label(engine: Engine, table: Table) -> No
 
 def test_hints_of_options_ten_and_up_line_up_and_keep_urls_whole() -> None:
     url = "https://example.org/a-very-long-address/with-hyphens-in-it/and-more-of-them/to-be-sure.html"
-    options = [{"id": f"o{n}", "label": f"Option {n}"} for n in range(1, 12)]
-    options[10]["hint"] = f"A hint long enough to wrap onto a second line of the terminal, with an address: {url}"
-    view = {"id": "f", "text": "Which one?", "number": 1, "of_about": 1, "options": options}
+    long_hint = f"A hint long enough to wrap onto a second line of the terminal, with an address: {url}"
+    options = [OptionView(f"o{n}", f"Option {n}", long_hint if n == 11 else None) for n in range(1, 12)]
+    view = QuestionView("f", "Which one?", 1, 1, tuple(options))
     lines = format_question(view, SourceLanguage()).splitlines()
     start = lines.index("  11. Option 11")
     hint = lines[start + 1 :]
     assert len(hint) >= 2
     assert all(line.startswith("      ") and not line[6].isspace() for line in hint), hint
     assert url in [word for line in hint for word in line.split()]
+
+
+# The sections, as bot.core.present lays them out ----------------------------------------------------
+
+
+def test_every_section_of_every_outcome_is_printed_in_order(engine: Engine) -> None:
+    t = SourceLanguage()
+    for session, decision in engine.conversations():
+        view = outcome_view(engine.table, decision, session, t)
+        lines = format_outcome(view, t).splitlines()
+        titles = [s.title for s in outcome_sections(view, t) if s.title]
+        positions = [lines.index(title) for title in titles]
+        assert positions == sorted(positions), decision.outcome.id
+        assert lines[0] == f"== {view.verdict_label} =="
+        assert flat("\n".join(lines)).endswith(flat(view.disclaimer)), "the disclaimer comes last"
+
+
+def test_a_section_added_to_the_outcome_is_printed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal lays out whatever present.outcome_sections gives; it keeps no list of its own."""
+
+    def with_a_new_section(view: OutcomeView, t: Translator) -> list[Section]:
+        sections = outcome_sections(view, t)
+        return [*sections[:-1], Section("new", "A new section", (Bullet("Something new.", "And why."),)), sections[-1]]
+
+    monkeypatch.setattr("bot.cli.terminal.outcome_sections", with_a_new_section)
+    _asked, decision, session = play(engine, TAJIK)
+    t = SourceLanguage()
+    text = format_outcome(outcome_view(engine.table, decision, session, t), t)
+    assert "\n\nA new section\n- Something new.\n    And why.\n\nInformation checked on " in text

@@ -15,7 +15,8 @@ from bot.core.engine import Decision, Engine, Question
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE
 from bot.core.present import outcome_view, question_view
 from bot.i18n.catalogs import Catalogs, catalog_path
-from bot.i18n.checkers import SAME, check_catalogs, load_expected, template_problems
+from bot.i18n.checkers import check_catalogs, load_expected, template_problems
+from bot.i18n.translation import SAME
 from support.shipped import ROOT
 
 LOCALES = ROOT / "locales"
@@ -65,13 +66,15 @@ def test_every_conversation_reaches_its_outcome_with_no_english(
     verdicts: set[str] = set()
     for session, decision in engine.conversations():
         view = outcome_view(engine.table, decision, session, t)
-        verdicts.add(view["verdict"])
-        leaked |= {text for text in _texts(view) if text in english and text not in allowed}
+        verdicts.add(view.verdict)
+        leaked |= {text for text in _texts(view.to_json()) if text in english and text not in allowed}
         replay = engine.new_session(lang)
         for fact, option in session.answers.items():
             step = engine.step(replay)
             assert isinstance(step, Question)
-            leaked |= {text for text in _texts(question_view(step, t)) if text in english and text not in allowed}
+            leaked |= {
+                text for text in _texts(question_view(step, t).to_json()) if text in english and text not in allowed
+            }
             replay = engine.answer(replay, fact, option)
     assert not leaked, f"English shown in {lang}: {sorted(leaked)[:5]}"
     assert verdicts == {"not_affected", "affected", "requirement_met", "unclear"}
@@ -103,7 +106,7 @@ def test_decision_type_is_language_independent(engine: Engine, catalogs: Catalog
         session, _ = engine.from_answers(answers, lang)
         step = engine.step(session)
         assert isinstance(step, Decision)
-        outcomes.add(outcome_view(engine.table, step, session, catalogs.translator(lang))["id"])
+        outcomes.add(outcome_view(engine.table, step, session, catalogs.translator(lang)).id)
     assert outcomes == {"not_affected_not_applying"}
 
 

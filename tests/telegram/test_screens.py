@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from html import escape
 
 import pytest
 
 from bot.core.engine import Engine, Question
-from bot.core.languages import SourceLanguage
-from bot.core.present import outcome_view
-from bot.telegram.callbacks import decode, version_tag
+from bot.core.languages import SourceLanguage, Translator
+from bot.core.present import Bullet, OutcomeView, Section, outcome_sections, outcome_view
+from bot.telegram.callbacks import Press, decode, version_tag
 from bot.telegram.screens import LIMIT, outcome_screens, question_screen, split_html, welcome_screen
 from support.shipped import TAJIK, play
 
@@ -29,7 +31,7 @@ def test_question_buttons_carry_ids_and_labels(engine: Engine) -> None:
     first, second, navigation = screen.buttons
     assert (first[0].label, decode(first[0].data).args) == ("A man", ("sex", "male"))
     assert (second[0].label, decode(second[0].data).args) == ("A woman", ("sex", "female"))
-    assert [decode(b.data).kind for b in navigation] == ["r", "m"]
+    assert [decode(b.data).kind for b in navigation] == [Press.START_OVER, Press.MENU]
     assert "Question 1 of about 6" in screen.text
 
 
@@ -39,13 +41,12 @@ def test_hints_are_shown_under_the_question(engine: Engine) -> None:
     assert isinstance(step, Question)
     screen = question_screen(step, T, V, can_go_back=True)
     assert "apply for nothing" in screen.text
-    assert [decode(b.data).kind for b in screen.buttons[-1]] == ["b", "r", "m"]
+    assert [decode(b.data).kind for b in screen.buttons[-1]] == [Press.BACK, Press.START_OVER, Press.MENU]
 
 
 def test_outcome_text_is_escaped_for_html(engine: Engine) -> None:
     _, decision, session = play(engine, TAJIK)
-    view = outcome_view(engine.table, decision, session, T)
-    view["headline"] = "Fish & <chips> > 5"
+    view = replace(outcome_view(engine.table, decision, session, T), headline="Fish & <chips> > 5")
     screens = outcome_screens(view, T, V, SHARE)
     text = "\n".join(s.text for s in screens)
     assert "Fish &amp; &lt;chips&gt; &gt; 5" in text
@@ -65,7 +66,7 @@ def test_the_affected_outcome_fits_and_puts_its_buttons_on_the_last_message(engi
 def test_a_long_outcome_is_split_at_section_boundaries(engine: Engine) -> None:
     _, decision, session = play(engine, TAJIK)
     view = outcome_view(engine.table, decision, session, T)
-    view["explanation"] = "A long explanation sentence. " * 200  # about 5,800 characters
+    view = replace(view, explanation="A long explanation sentence. " * 200)  # about 5,800 characters
     screens = outcome_screens(view, T, V, SHARE)
     assert len(screens) >= 2
     for screen in screens:
@@ -75,6 +76,31 @@ def test_a_long_outcome_is_split_at_section_boundaries(engine: Engine) -> None:
     joined = "\n\n".join(_visible(s.text) for s in screens)
     for heading in ("Why", "What satisfies the requirement", "Sources", "Where to get help"):
         assert heading in joined
+
+
+def test_every_section_of_every_outcome_is_shown_in_order(engine: Engine) -> None:
+    for session, decision in engine.conversations():
+        view = outcome_view(engine.table, decision, session, T)
+        text = "\n\n".join(s.text for s in outcome_screens(view, T, V, SHARE))
+        titles = [f"<b>{escape(s.title)}</b>" for s in outcome_sections(view, T) if s.title]
+        positions = [text.index(title) for title in titles]
+        assert positions == sorted(positions), decision.outcome.id
+        assert text.startswith(f"<b>{escape(view.verdict_label)}</b>\n\n<b>{escape(view.headline)}</b>\n\n")
+        assert text.endswith(f"<i>{escape(view.disclaimer)}</i>"), "the disclaimer comes last"
+
+
+def test_a_section_added_to_the_outcome_is_shown(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram lays out whatever present.outcome_sections gives; it keeps no list of its own."""
+
+    def with_a_new_section(view: OutcomeView, t: Translator) -> list[Section]:
+        sections = outcome_sections(view, t)
+        new = Section("new", "A <new> section", (Bullet("Something new.", "And why."),))
+        return [*sections[:-1], new, sections[-1]]
+
+    monkeypatch.setattr("bot.telegram.screens.outcome_sections", with_a_new_section)
+    _, decision, session = play(engine, TAJIK)
+    text = "\n\n".join(s.text for s in outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE))
+    assert "\n\n<b>A &lt;new&gt; section</b>\n• Something new.\n   <i>And why.</i>\n\nInformation checked on " in text
 
 
 def test_split_keeps_sections_whole_and_in_order() -> None:
