@@ -1,0 +1,303 @@
+"""The bots under test, each in a process of its own, and the launcher that starts one and waits until it is ready.
+
+``python -m benchmarks.harness.bots KIND --api URL --token TOKEN --port N`` serves one bot (``KINDS``)
+in webhook mode on 127.0.0.1 until SIGTERM. Each answers ``/readyz`` only once the Bot API answered,
+as Maslahat does. The echo bots import nothing of Maslahat or of the other framework.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import aiohttp
+from aiohttp import web
+
+from benchmarks.harness.results import ROOT
+
+if TYPE_CHECKING:
+    from bot.service.app import Service
+
+__all__ = ["KINDS", "SECRET", "SECRET_HEADER", "BotProcess", "bot_command", "launch", "maslahat_service", "wait_ready"]
+
+SECRET = "bench_secret_0123456789"  # noqa: S105 - a fixed webhook secret, for loopback only
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
+WEBHOOK_PATH = "telegram"
+KINDS: dict[str, str] = {
+    "bare": "python-telegram-bot with its defaults (HTTPXRequest, one update at a time): a MessageHandler "
+    "(send_message) and a CallbackQueryHandler (send_message, answer_callback_query) behind a minimal aiohttp "
+    "webhook (secret check, Update.de_json, update_queue)",
+    "aiogram": "aiogram 3 with its defaults: Bot over AiohttpSession(api=TelegramAPIServer.from_base(fake)), a "
+    "Dispatcher with the same two handlers, behind aiogram's webhook handler (SimpleRequestHandler: "
+    "handle_in_background, every update its own task, no order per chat)",
+    "bare_same_stack": "the bare python-telegram-bot bot on Maslahat's transport (AiohttpRequest) and update "
+    "processing (PerChatUpdateProcessor(64)): what Maslahat's own handlers cost, like for like",
+    "bare_concurrent": "the bare python-telegram-bot bot with concurrent_updates(64) (no order per chat)",
+    "maslahat": "build_application(rate_limit=False) over the shipped rules and catalogs and a memory store, "
+    "run by bot.service.app.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
+    "maslahat_before": "the same with what the transport and update-processing changes replaced: "
+    "python-telegram-bot's HTTPXRequest and one update at a time (CONCURRENT_CHATS=1)",
+    "maslahat_rate_limited": "Maslahat as shipped, with its AIORateLimiter (30 messages a second)",
+}
+
+
+@dataclass
+class BotProcess:
+    """A bot process that answered /readyz: its pid, port, and when it was started and ready (monotonic)."""
+
+    kind: str
+    pid: int
+    port: int
+    started: float
+    ready: float
+
+    @property
+    def webhook(self) -> str:
+        """Where updates are POSTed."""
+        return f"http://127.0.0.1:{self.port}/{WEBHOOK_PATH}"
+
+
+def bot_command(kind: str, api_url: str, token: str, port: int, pyinstrument: Path | None = None) -> list[str]:
+    """The command that serves bot ``kind`` against the Bot API at ``api_url``."""
+    command = [sys.executable, "-m", "benchmarks.harness.bots", kind, "--api", api_url, "--token", token]
+    return [*command, "--port", str(port), *(["--pyinstrument", str(pyinstrument)] if pyinstrument else [])]
+
+
+async def wait_ready(url: str, deadline: float, alive: Callable[[], bool], step: float = 0.01) -> float:
+    """Poll ``url`` until it answers 200: the monotonic time it did, or 0.0 once ``alive()`` fails or time is up."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.monotonic() < deadline and alive():
+            with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                async with http.get(url) as response:
+                    if response.status == 200:
+                        return time.monotonic()
+            await asyncio.sleep(step)
+    return 0.0
+
+
+@contextlib.asynccontextmanager
+async def launch(
+    command: Sequence[str], port: int, *, kind: str = "", env: dict[str, str] | None = None, step: float = 0.01
+) -> AsyncIterator[BotProcess]:
+    """Start ``command``, wait up to 30 s for ``/readyz`` on ``port``; then SIGTERM it, failing unless it exits 0."""
+    name, devnull = kind or command[0], asyncio.subprocess.DEVNULL
+    with tempfile.TemporaryFile() as stderr:
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            *command, cwd=ROOT, env=env, stdin=devnull, stdout=devnull, stderr=stderr
+        )
+
+        def said() -> str:
+            stderr.seek(0)
+            return stderr.read().decode(errors="replace")[-3000:]
+
+        try:
+            # /readyz, not /healthz: Maslahat answers /healthz while it still connects to Telegram.
+            url = f"http://127.0.0.1:{port}/readyz"
+            ready = await wait_ready(url, started + 30, lambda: process.returncode is None, step)
+            if not ready:
+                raise RuntimeError(f"{name} not ready in 30 s (exit {process.returncode}): {said()}")
+            yield BotProcess(kind, process.pid, port, started, ready)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if process.returncode != 0:
+            raise RuntimeError(f"{name} exited {process.returncode} after SIGTERM: {said()}")
+
+
+async def _serve(web_app: web.Application, port: int) -> None:
+    """Serve ``web_app``, with /healthz and /readyz, on 127.0.0.1:``port`` until SIGTERM or SIGINT."""
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    web_app.router.add_get("/healthz", ok)
+    web_app.router.add_get("/readyz", ok)  # callers serve only once the Bot API answered
+    stopping = asyncio.Event()
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop, stopping.set)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _bare(api: str, token: str, port: int, kind: str) -> None:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        assert update.effective_message is not None
+        await context.bot.send_message(update.effective_chat.id, update.effective_message.text or "?")
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, f"pressed {update.callback_query.data}")
+        await context.bot.answer_callback_query(update.callback_query.id)
+
+    builder = ApplicationBuilder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+    if kind == "bare_same_stack":  # only here: the other bare bots import nothing of Maslahat
+        from bot.telegram.http import AiohttpRequest
+        from bot.telegram.updates import PerChatUpdateProcessor
+
+        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+        builder = builder.concurrent_updates(PerChatUpdateProcessor(64))
+    elif kind == "bare_concurrent":
+        builder = builder.concurrent_updates(64)
+    app = builder.build()
+    app.add_handlers([MessageHandler(filters.ALL, on_message), CallbackQueryHandler(on_button)])
+
+    async def webhook(request: web.Request) -> web.Response:
+        if request.headers.get(SECRET_HEADER) != SECRET:
+            return web.Response(status=403)
+        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        return web.Response(text="ok\n")
+
+    web_app = web.Application()
+    web_app.router.add_post(f"/{WEBHOOK_PATH}", webhook)
+    async with app:  # getMe first, as Maslahat's start
+        await app.start()
+        await _serve(web_app, port)
+        await app.stop()
+
+
+async def _aiogram(api: str, token: str, port: int) -> None:
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import CallbackQuery, Message
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    # aiogram's documented way to another Bot API server ("Use Custom API server").
+    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def on_message(message: Message) -> None:
+        await message.answer(message.text or "?")
+
+    @dispatcher.callback_query()
+    async def on_button(query: CallbackQuery) -> None:
+        assert query.message is not None
+        await bot.send_message(query.message.chat.id, f"pressed {query.data}")
+        await query.answer()
+
+    web_app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, secret_token=SECRET).register(web_app, path=f"/{WEBHOOK_PATH}")
+    setup_application(web_app, dispatcher, bot=bot)  # closes the bot's session at shutdown
+    await bot.get_me()  # as python-telegram-bot's initialize, before the bot is ready
+    url, allowed = f"http://127.0.0.1:{port}/{WEBHOOK_PATH}", dispatcher.resolve_used_update_types()
+    await bot.set_webhook(url, secret_token=SECRET, allowed_updates=allowed)
+    await _serve(web_app, port)
+
+
+@functools.cache
+def _content() -> Any:
+    """The shipped rules and catalogs, loaded and checked once per process (as `maslahat run` does at start)."""
+    from bot.service.content import load_content
+
+    loaded = load_content(ROOT / "rules" / "decree-821.yaml", ROOT / "locales")
+    if isinstance(loaded, list):
+        raise SystemExit("\n".join(loaded))
+    return loaded
+
+
+def _httpx_request(connection_pool_size: int, **timeouts: Any) -> Any:
+    """python-telegram-bot's default transport, where Maslahat builds its AiohttpRequest."""
+    from telegram.request import HTTPXRequest
+
+    return HTTPXRequest(connection_pool_size=connection_pool_size, **timeouts)
+
+
+def maslahat_service(
+    api: str,
+    token: str,
+    port: int,
+    *,
+    webhook: bool = True,
+    storage: str = "memory://",
+    rate_limit: bool = False,
+    before: bool = False,
+) -> Service:
+    """Maslahat as ``maslahat run`` builds it; ``before``: with what the transport and chat changes replaced."""
+    from bot.service.app import Service
+    from bot.settings import Settings
+    from bot.storage import open_store
+    from bot.telegram.application import Runtime, build_application
+
+    settings = Settings(
+        token=token,
+        api_base_url=api,
+        webhook_url=f"http://127.0.0.1:{port}/{WEBHOOK_PATH}" if webhook else None,  # the fake allows loopback
+        webhook_secret=SECRET if webhook else None,
+        port=port,
+        session_secret=b"bench secret, 32 bytes long.....",
+        storage_url=storage,
+    )
+    if before:
+        settings = dataclasses.replace(settings, concurrent_chats=1)
+    content = _content()
+    runtime = Runtime(content.engine, content.catalogs, open_store(storage, settings.retention_days * 86400), settings)
+    transport = mock.patch("bot.telegram.application.AiohttpRequest", _httpx_request)
+    with transport if before else contextlib.nullcontext():
+        application = build_application(runtime, rate_limit=rate_limit)
+    return Service(application, runtime, ROOT / "rules" / "decree-821.yaml", ROOT / "locales")
+
+
+async def _maslahat(api: str, token: str, port: int, kind: str) -> None:
+    from bot.service.logs import configure_logging
+
+    configure_logging("INFO", [token, SECRET])  # as `maslahat run` does
+    limited, before = kind == "maslahat_rate_limited", kind == "maslahat_before"
+    await maslahat_service(api, token, port, rate_limit=limited, before=before).run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve one bot until SIGTERM; with --pyinstrument, profiled from inside (where py-spy cannot attach)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--api", required=True, help="the Bot API's base URL")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--pyinstrument", type=Path, help="write pyinstrument's text profile here")
+    args = parser.parse_args(argv)
+    kind, serve = args.kind, (args.api, args.token, args.port)
+    bot = _aiogram(*serve) if kind == "aiogram" else _bare(*serve, kind) if kind.startswith("bare") else None
+    profiler = None
+    if args.pyinstrument is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001, async_mode="disabled")
+        profiler.start()
+    try:
+        asyncio.run(bot or _maslahat(*serve, kind))
+    finally:
+        if profiler is not None:
+            profiler.stop()
+            args.pyinstrument.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""benchmarks/RESULTS.md from the JSON each benchmark writes to benchmarks/results/.
+
+RESULTS.md opens with each benchmark's targets, then ``benchmarks/FINDINGS.md`` (written by hand:
+what profiling found and what was changed, before and after), then a section per benchmark: its
+command, machine and date, its summary and targets, and every figure in a folded table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "render"]
+
+HERE = Path(__file__).resolve().parents[1]
+FINDINGS = HERE / "FINDINGS.md"
+ORDER = ["overhead", "storage", "rules", "startup", "burst"]
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted name, shown value) for every leaf of ``value``."""
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key, item in value.items():
+            rows += _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        rows = []
+        for index, item in enumerate(value):
+            rows += _flatten(item, f"{prefix}[{index}]")
+        return rows
+    if isinstance(value, float):
+        return [(prefix, f"{value:.6g}")]
+    return [(prefix, json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value))]
+
+
+def _section(name: str, data: dict[str, Any]) -> str:
+    """One benchmark's section: where and when, its summary and targets, every figure folded."""
+    lines = [f"## {data.get('title', name)}", ""]
+    for key in ("command", "date", "machine"):
+        if key in data:
+            shown = data[key] if isinstance(data[key], str) else json.dumps(data[key], ensure_ascii=False)
+            lines.append(f"- **{key}**: `{shown}`" if key == "command" else f"- **{key}**: {shown}")
+    for key in ("summary", "conclusion", "targets"):
+        if key in data:
+            lines += ["", f"**{key.capitalize()}**", ""]
+            lines += [f"- {k}: {v}" for k, v in _flatten(data[key])]
+    rest = {
+        k: v
+        for k, v in data.items()
+        if k not in {"title", "command", "date", "machine", "summary", "conclusion", "targets"}
+    }
+    if rest:
+        lines += ["", "<details><summary>Every figure of this run</summary>", ""]
+        lines += ["| figure | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in _flatten(rest)]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _targets(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per target of every benchmark: met or not, the figures it rests on, and when it was measured."""
+
+    def shown(met: Any) -> str:
+        return "yes" if met is True else "**no**" if met is False else str(met)
+
+    rows = ["| benchmark | target | met | figures | measured |", "|---|---|---|---|---|"]
+    for name, data in results.items():
+        title, day = data.get("title", name), str(data.get("date", ""))[:10]
+        targets = dict(data.get("targets") or {})
+        if "target" in data and "target_met" in data:
+            targets[str(data["target"])] = data["target_met"]
+        for target, met in targets.items():
+            if isinstance(met, dict):  # {"latency_met (…)": True, "p50_ratio": 1.1, …}
+                figures = ", ".join(f"{k} {v}" for k, v in met.items() if not isinstance(v, bool))
+                checks = [(key, value) for key, value in met.items() if isinstance(value, bool)]
+                for key, value in checks:
+                    rows.append(f"| {title} | {target}: {key} | {shown(value)} | {figures} | {day} |")
+                if not checks:  # figures only, no pass or fail
+                    rows.append(f"| {title} | {target} | (figure) | {figures} | {day} |")
+            else:
+                rows.append(f"| {title} | {target} | {shown(met)} |  | {day} |")
+    return rows if len(rows) > 2 else []
+
+
+def render(results: Path = HERE / "results") -> str:
+    """The whole RESULTS.md text from every JSON file in ``results``."""
+    files = {path.stem: path for path in results.glob("*.json")}
+    names = [n for n in ORDER if n in files] + sorted(set(files) - set(ORDER))
+    loaded = {name: json.loads(files[name].read_text(encoding="utf-8")) for name in names}
+    parts = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m benchmarks.report` from `benchmarks/results/*.json`; each section says the",
+        "command that produced it, the machine and the date. Figures are from one run on that machine and",
+        "are compared with a baseline measured in the same run.",
+        "",
+    ]
+    targets = _targets(loaded)
+    if targets:
+        parts += ["## Targets", "", *targets, ""]
+    findings = results.parent / FINDINGS.name
+    if findings.is_file():
+        # Its headings go one level down, under RESULTS.md's title.
+        text = re.sub(r"^(#+) ", r"#\1 ", findings.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        parts.append(text.strip() + "\n")
+    for name in names:
+        parts.append(_section(name, loaded[name]))
+    return "\n".join(parts)
+
+
+def main() -> int:
+    """Write RESULTS.md; the exit code."""
+    (HERE / "RESULTS.md").write_text(render(), encoding="utf-8")
+    print(f"wrote {HERE / 'RESULTS.md'}")
+    return 0

@@ -1,0 +1,117 @@
+"""The command line every benchmark shares, and its results: JSON with the machine, never its paths."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import faulthandler
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ROOT", "machine", "parse", "run_benchmark", "scrub_paths", "write_results"]
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))  # the fake Bot API and redis-server are the tests' own, not installed
+Sizes = dict[str, Any]
+
+
+def machine() -> dict[str, Any]:
+    """The machine and Python that produced the figures."""
+    return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()}
+
+
+def scrub_paths(value: Any) -> Any:
+    """``value`` with this machine's paths (checkout, Python, temporary directory) put in general terms."""
+    # Results are committed: they must not carry where the repository or Python live on one machine.
+    if isinstance(value, dict):
+        return {key: scrub_paths(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_paths(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    places = {str(ROOT): "<repo>", sys.base_prefix: "<python>", sys.prefix: "<venv>", tempfile.gettempdir(): "<tmp>"}
+    for place, name in sorted(places.items(), key=lambda item: -len(item[0])):
+        if len(place) > 1:
+            value = value.replace(place, name)
+    return value
+
+
+def write_results(results: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Write a benchmark's results, paths scrubbed, as JSON for the report; return what was written."""
+    scrubbed: dict[str, Any] = scrub_paths(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(scrubbed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}", flush=True)
+    return scrubbed
+
+
+def parse(
+    name: str,
+    doc: str,
+    full: Sizes,
+    smoke: Sizes,
+    argv: Sequence[str] | None,
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
+    """``--full`` (default) or ``--smoke`` sizes, each overridable with ``--set NAME=VALUE``; ``--out``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--full", action="store_true", help="the full run (the default)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (the test suite runs it)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one size")
+    default_out = ROOT / "benchmarks" / "results" / f"{name}.json"
+    parser.add_argument("--out", type=Path, default=default_out, help="where to write the JSON")
+    if options is not None:
+        options(parser)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(raw)
+    args.sizes = dict(smoke if args.smoke else full)
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in args.sizes or isinstance(args.sizes[key], tuple):
+            known = ", ".join(k for k, v in args.sizes.items() if not isinstance(v, tuple))
+            parser.error(f"--set: unknown size {key!r}; known: {known}")
+        kind = type(args.sizes[key])
+        args.sizes[key] = value.lower() in {"1", "true", "yes"} if kind is bool else kind(value)
+    args.command = f"python -m benchmarks.bench_{name} {shlex.join(raw)}".strip()
+    args.as_command = argv is None
+    return args
+
+
+def run_benchmark(
+    name: str, title: str, args: argparse.Namespace, run: Callable[[argparse.Namespace], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run ``run(args)`` under a watchdog, wrap what it returns with where, when and how, and write it."""
+    started = time.monotonic()
+    hard_timeout = float(args.sizes.get("hard_timeout_s", 0))
+    # The hard stop: even if something hangs where asyncio cannot cancel it, a command-line run ends.
+    # (Never under pytest, which the exit would take down too; smoke runs are small and bounded.)
+    watchdog = args.as_command and hard_timeout > 0
+    if watchdog:
+        faulthandler.dump_traceback_later(hard_timeout, exit=True)
+    try:
+        body = run(args)
+    finally:
+        if watchdog:
+            faulthandler.cancel_dump_traceback_later()
+    results = {
+        "benchmark": name,
+        "title": title,
+        "machine": machine(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": args.command,
+        "mode": "smoke" if args.smoke else "full",
+        "duration_s": round(time.monotonic() - started, 1),
+        "parameters": args.sizes,
+        **body,
+    }
+    return write_results(results, args.out)
