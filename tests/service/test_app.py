@@ -40,6 +40,8 @@ from support.processes import eventually, http_get, relay, reserved_port, start_
 from support.shipped import ROOT, RULES
 from support.tgclient import TelegramUser
 
+pytestmark = pytest.mark.e2e
+
 OPERATOR = 424242
 
 # Configuration ------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from support.fakebotapi import FakeBotApi
 from support.shipped import TAJIK
 from support.tgclient import TelegramUser
 
+pytestmark = pytest.mark.e2e
+
 # First contact ------------------------------------------------------------------------------
 
 

@@ -21,6 +21,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from bot.telegram.http import AiohttpRequest
 from support.fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
 
+pytestmark = pytest.mark.e2e
+
 AZIZ = FakeUser(42, "Aziz", language_code="uz")
 
 

@@ -19,6 +19,8 @@ from support.fakebotapi import FakeBotApi, FakeUser, free_port
 from support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
 from support.tgclient import TelegramUser
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "webhook_secret_for_tests"
 #: The address Telegram would post to; the fake Bot API only records it (a port Telegram accepts).
 HOOK = "https://127.0.0.1:8443/telegram"

@@ -31,6 +31,8 @@ from support.redis_server import RedisServer
 from support.shipped import TAJIK
 from support.tgclient import TelegramUser
 
+pytestmark = pytest.mark.e2e
+
 SECRET = b"a test secret for the session keys"
 WEBHOOK_SECRET = "sessions_test_secret"
 

@@ -24,6 +24,8 @@ from support.fakebotapi import FakeBotApi
 from support.shipped import ROOT, RULES
 from support.tgclient import TelegramUser
 
+pytestmark = pytest.mark.e2e
+
 CATALOGS = Catalogs.load(ROOT / "locales")
 RU = CATALOGS.translator("ru")
 
