@@ -19,8 +19,8 @@ from typing import Any
 __all__ = ["ROOT", "machine", "parse", "run_benchmark", "scrub_paths", "write_results"]
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))  # the fake Bot API and redis-server are the tests' own, not installed
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests.support (the fake Bot API, redis-server) is the tests' own, not installed
 Sizes = dict[str, Any]
 
 
@@ -69,12 +69,18 @@ def parse(
     size.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (the test suite runs it)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one size")
     default_out = ROOT / "benchmarks" / "results" / f"{name}.json"
-    parser.add_argument("--out", type=Path, default=default_out, help="where to write the JSON")
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"where to write the JSON (default: {default_out.relative_to(ROOT)})"
+    )
     if options is not None:
         options(parser)
     raw = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(raw)
     args.sizes = dict(smoke if args.smoke else full)
+    if args.out is None:
+        # A smoke run measures nothing worth keeping: it must never replace the recorded results.
+        smoke_out = Path(tempfile.gettempdir()) / f"maslahat-bench-{name}-smoke.json"
+        args.out = smoke_out if args.smoke else default_out
     for item in args.set:
         key, _, value = item.partition("=")
         if key not in args.sizes or isinstance(args.sizes[key], tuple):
