@@ -441,7 +441,7 @@ def measure_purge(path: Path, n: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Fill, measure and probe both stores; the targets."""
-    from support.redis_server import RedisServer  # the tests' own; harness.results put tests/ on the path
+    from tests.support.redis_server import RedisServer  # the tests' own; harness.results put the clone on the path
 
     s, now = args.sizes, time.time()
     sessions = session_pool(Engine(load_table(RULES)))

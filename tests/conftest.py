@@ -9,8 +9,8 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.table import Table
 from bot.ruletable.loader import load_table
-from support.redis_server import RedisServer
-from support.shipped import RULES
+from tests.support.redis_server import RedisServer
+from tests.support.shipped import RULES
 
 
 @pytest.fixture(scope="session")

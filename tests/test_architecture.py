@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support.shipped import ROOT
+from tests.support.shipped import ROOT
 
 PACKAGE = ROOT / "bot"
 

@@ -28,8 +28,8 @@ from bot.storage.base import MemoryStore
 from bot.telegram import application as telegram_bot
 from bot.telegram import send as telegram_send
 from bot.telegram.application import Runtime, build_application
-from support.bot import CATALOGS
-from support.shipped import ROOT, RULES
+from tests.support.bot import CATALOGS
+from tests.support.shipped import ROOT, RULES
 
 
 def _samples(metrics: Metrics) -> Iterator[Sample]:
@@ -133,7 +133,7 @@ def test_every_known_series_is_there_at_zero_before_any_event() -> None:
         "maslahat_events_total": {(("event", event),) for event in EVENTS},
     }
     for name, labels in expected.items():
-        assert _series(metrics, name) == dict.fromkeys(labels, 0.0), name
+        assert _series(metrics, name) == dict.fromkeys(labels, 0.0), name  # type: ignore[call-overload]
     assert len(_series(metrics, "maslahat_outcomes_total")) == 6 * 4
     assert {"not_affected", "affected", "requirement_met", "unclear"} == set(VERDICTS)
 

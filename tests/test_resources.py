@@ -8,7 +8,7 @@ import pytest
 
 from bot import resources
 from bot.cli import main
-from support.shipped import ROOT
+from tests.support.shipped import ROOT
 
 
 def test_in_the_checkout_the_top_level_folders_are_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,7 +47,7 @@ def test_token_from_a_file(tmp_path: Path) -> None:
 )
 def test_each_problem_has_its_message(env: dict[str, str], overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        settings_from(env, **overrides)
+        settings_from(env, **overrides)  # type: ignore[arg-type]
     assert any(message in str(p) for p in caught.value.problems), caught.value.problems
 
 

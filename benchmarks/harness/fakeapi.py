@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from benchmarks.harness import results  # noqa: F401 - puts tests/ on the path, for the fake
-from support.fakebotapi import JSON, FakeBotApi, FakeUser, RateLimits, free_port
+from tests.support.fakebotapi import JSON, FakeBotApi, FakeUser, RateLimits, free_port
 
 __all__ = ["JSON", "CountingLimits", "FakeUser", "Pending", "TimedApi", "free_port"]
 

@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 from benchmarks import bench_startup
 from bot.i18n.checkers import KEYWORDS, _code_method_map, check_catalogs, expected_messages
 from bot.service.content import load_content
-from support.shipped import ROOT, RULES
+from tests.support.shipped import ROOT, RULES
 
 pytestmark = pytest.mark.bench
 

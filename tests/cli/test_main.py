@@ -18,7 +18,7 @@ from bot.core.engine import Decision, Engine, Question
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, SourceLanguage
 from bot.core.present import outcome_view, question_view
 from bot.core.table import CONFIDENCES, VERDICTS, Table
-from support.shipped import ROOT, RULES, TAJIK
+from tests.support.shipped import ROOT, RULES, TAJIK
 
 SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 

@@ -22,7 +22,7 @@ from bot.core.present import (
     outcome_view,
 )
 from bot.core.table import Table
-from support.shipped import TAJIK, play
+from tests.support.shipped import TAJIK, play
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
 # sex: 1 man; age: 2 18 to 65; citizenship: 2 Tajikistan; application: 1 residence permit;

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.core.engine import Decision, Engine, NotAsked, Question, Session, UnknownFact, UnknownOption
 from bot.core.table import Table, holds
-from support.shipped import TAJIK, play
+from tests.support.shipped import TAJIK, play
 
 MAN = {"sex": "male", "age": "18_65"}
 

@@ -189,4 +189,4 @@ def test_plan_press(engine: Engine, state: str, pressed: Callback, on_welcome: b
 
 
 def test_every_kind_of_press_has_a_row() -> None:
-    assert {row.values[1].kind for row in PRESSES} == set(Press)
+    assert {row.values[1].kind for row in PRESSES} == set(Press)  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ from bot.core.present import (
     question_view,
 )
 from bot.core.table import Table
-from support.shipped import TAJIK, play
+from tests.support.shipped import TAJIK, play
 
 T = SourceLanguage()
 MAN = {"sex": "male", "age": "18_65"}

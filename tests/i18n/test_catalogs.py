@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.languages import LANGUAGES, language_for
 from bot.i18n.catalogs import CatalogError, Catalogs, catalog_path
-from support.shipped import FIXTURES, ROOT
+from tests.support.shipped import FIXTURES, ROOT
 
 LOCALES = ROOT / "locales"
 

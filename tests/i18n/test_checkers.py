@@ -20,7 +20,7 @@ from bot.i18n.plurals import PLURAL_SAMPLE
 from bot.problems import ProblemsError
 from bot.ruletable.yamlsource import read_yaml
 from bot.service.content import Content, load_content
-from support.shipped import FIXTURES, ROOT, RULES
+from tests.support.shipped import FIXTURES, ROOT, RULES
 
 BROKEN = FIXTURES / "i18n_broken"
 RU = str(BROKEN / "ru" / "LC_MESSAGES" / "messages.po")
@@ -81,14 +81,16 @@ def test_correct_entries_are_not_reported(ru_problems: list[str]) -> None:
 
 
 def test_a_length_limit_stated_in_a_translator_comment_is_enforced() -> None:
-    expected = {("Why", None): Expected("Why", None, ("menu item, at most 5 characters",), False, 5)}
+    expected: dict[tuple[str, str | None], Expected] = {
+        ("Why", None): Expected("Why", None, ("menu item, at most 5 characters",), False, 5)
+    }
     problems, _, _ = check_catalogs(BROKEN, expected, ["ru"])
     assert [p.message for p in problems if p.line == 9] == ["is 6 characters; the comment allows at most 5"]
 
 
 def test_limits_are_read_from_the_code_comments() -> None:
     from bot.i18n.checkers import load_expected
-    from support.shipped import ROOT
+    from tests.support.shipped import ROOT
 
     expected = load_expected(ROOT / "bot", ROOT / "rules")
     description = next(e for e in expected.values() if e.msgid.startswith("Maslahat answers, in a few questions"))

@@ -9,7 +9,7 @@ from babel.messages.extract import extract
 from bot.core.table import Table
 from bot.i18n.extract import extract_rules, table_texts
 from bot.ruletable.yamlsource import read_yaml
-from support.shipped import RULES
+from tests.support.shipped import RULES
 
 
 def _shipped_texts(table: Table) -> set[str]:
@@ -41,7 +41,11 @@ def test_babel_runs_the_registered_extraction_method() -> None:
     line, comments = by_msgid["A man"]
     assert comments == ["question sex, answer male: button label, keep under 30 characters"]
     assert RULES.read_text(encoding="utf-8").splitlines()[line - 1].strip() == 'label: "A man"'
-    headline = next(c for m, (_, c) in by_msgid.items() if m.startswith("The requirement applies to you: without"))
+    headline = next(
+        c
+        for m, (_, c) in by_msgid.items()
+        if isinstance(m, str) and m.startswith("The requirement applies to you: without")
+    )
     assert headline[0].startswith("outcome affected_residence (affected): headline")
 
 

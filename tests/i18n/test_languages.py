@@ -17,7 +17,7 @@ from bot.core.present import outcome_view, question_view
 from bot.i18n.catalogs import Catalogs, catalog_path
 from bot.i18n.checkers import check_catalogs, load_expected, template_problems
 from bot.i18n.translation import SAME
-from support.shipped import ROOT
+from tests.support.shipped import ROOT
 
 LOCALES = ROOT / "locales"
 TRANSLATED = sorted(p.parent.parent.name for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))
@@ -40,7 +40,7 @@ def test_every_supported_language_but_english_has_a_catalog() -> None:
 
 def _same_on_purpose(catalogs: Catalogs, lang: str) -> set[str]:
     catalog = catalogs.catalogs[lang]
-    return {m.id for m in catalog if m.id and any(SAME in c for c in m.user_comments)}
+    return {m.id for m in catalog if isinstance(m.id, str) and m.id and any(SAME in c for c in m.user_comments)}
 
 
 def _texts(value: Any) -> Iterator[str]:

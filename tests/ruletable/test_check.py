@@ -18,8 +18,8 @@ from bot.core.engine import Engine
 from bot.ruletable.check import Summary, check_file, check_table
 from bot.ruletable.loader import TableError, load_table, parse_table
 from bot.ruletable.yamlsource import Map
-from support.broken_tables import LOADS, PROBLEMS
-from support.shipped import FIXTURES, RULES
+from tests.support.broken_tables import LOADS, PROBLEMS
+from tests.support.shipped import FIXTURES, RULES
 
 MINIMAL = FIXTURES / "minimal.yaml"
 BROKEN = FIXTURES / "broken"

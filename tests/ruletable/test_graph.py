@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from bot.core.engine import Engine
 from bot.core.table import Table
-from support.shipped import ROOT, RULES
+from tests.support.shipped import ROOT, RULES
 
 MERMAID_QUESTION = re.compile(r'^  (q\d+)\{"(.*)"\}$')
 MERMAID_OUTCOME = re.compile(r'^  o_(\S+)\(\["(.*)"\]\):::(\w+)$')

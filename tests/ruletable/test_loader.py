@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from bot.core.table import Table
 from bot.ruletable.loader import TableError, load_table, parse_table
-from support.broken_tables import LOADS, PROBLEMS
-from support.shipped import FIXTURES, RULES
+from tests.support.broken_tables import LOADS, PROBLEMS
+from tests.support.shipped import FIXTURES, RULES
 
 MINIMAL = FIXTURES / "minimal.yaml"
 BROKEN = FIXTURES / "broken"

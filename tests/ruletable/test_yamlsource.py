@@ -11,7 +11,7 @@ import pytest
 from bot.problems import Problem
 from bot.ruletable import yamlsource
 from bot.ruletable.yamlsource import Map, Seq, YamlSyntaxError, read_yaml
-from support.shipped import ROOT
+from tests.support.shipped import ROOT
 
 
 def syntax_problem(text: str) -> Problem:

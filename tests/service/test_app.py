@@ -34,11 +34,11 @@ from bot.storage.sqlite import SQLiteStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
 from bot.telegram.http import AiohttpRequest
-from support.bot import TABLE, answer, make_runtime, t
-from support.fakebotapi import FakeBotApi, FakeUser, free_port
-from support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
-from support.shipped import ROOT, RULES
-from support.tgclient import TelegramUser
+from tests.support.bot import TABLE, answer, make_runtime, t
+from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
+from tests.support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
+from tests.support.shipped import ROOT, RULES
+from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
 

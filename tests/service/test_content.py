@@ -14,7 +14,7 @@ from bot.ruletable.loader import TableError, load_table
 from bot.ruletable.yamlsource import YamlSyntaxError, read_yaml
 from bot.service.content import Content, load_content
 from bot.settings import ConfigError, settings_from
-from support.shipped import FIXTURES, ROOT, RULES
+from tests.support.shipped import FIXTURES, ROOT, RULES
 
 LOCALES = ROOT / "locales"
 BROKEN = FIXTURES / "broken"

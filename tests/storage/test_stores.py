@@ -25,7 +25,7 @@ from bot.storage import sqlite as store_sqlite
 from bot.storage.base import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStore
-from support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 Store: TypeAlias = MemoryStore | SQLiteStore | RedisStore
 

@@ -15,9 +15,9 @@ from bot.settings import Settings
 from bot.storage.base import MemoryStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, handled_updates
-from support.fakebotapi import FakeBotApi
-from support.shipped import ROOT, RULES
-from support.tgclient import TelegramUser
+from tests.support.fakebotapi import FakeBotApi
+from tests.support.shipped import ROOT, RULES
+from tests.support.tgclient import TelegramUser
 
 CATALOGS = Catalogs.load(ROOT / "locales")
 TABLE = load_table(RULES)
@@ -47,7 +47,7 @@ def t(lang: str) -> Translator:
 async def answer(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
     """Press Start, then the button of each answer the bot asks for; return the facts asked."""
     await user.click(t(lang).gettext(screens.START))
-    asked = []
+    asked: list[str] = []
     for _ in range(len(TABLE.facts) + 1):
         fact = next((f for f in TABLE.facts if t(lang).gettext(f.question) in (user.last_message().text or "")), None)
         if fact is None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from support.fakebotapi import FakeBotApi
-from support.shipped import ROOT
+from tests.support.fakebotapi import FakeBotApi
+from tests.support.shipped import ROOT
 
 __all__ = ["eventually", "http_get", "relay", "reserved_port", "start_bot", "wait_for"]
 

@@ -34,7 +34,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from support.fakebotapi import (
+from tests.support.fakebotapi import (
     NOT_MODIFIED,
     FakeBotApi,
     FakeChat,
@@ -44,7 +44,7 @@ from support.fakebotapi import (
     free_port,
     parse_html,
 )
-from support.tgclient import BotDidNotAnswer, TelegramUser
+from tests.support.tgclient import BotDidNotAnswer, TelegramUser
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from support.fakebotapi import FakeBotApi, FakeChat, FakeMessage, FakeUser
+from tests.support.fakebotapi import FakeBotApi, FakeChat, FakeMessage, FakeUser
 
 #: How often to look at ``handled()`` while waiting for the bot.
 POLL_INTERVAL = 0.002

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.telegram.application import build_application, register_menus
-from support.bot import Harness, make_runtime
-from support.fakebotapi import FakeBotApi
+from tests.support.bot import Harness, make_runtime
+from tests.support.fakebotapi import FakeBotApi
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from bot.storage.base import MemoryStore, person_key
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
 from bot.telegram.callbacks import version_tag
-from support.bot import TABLE, Harness, answer, make_runtime, t
-from support.fakebotapi import FakeBotApi
-from support.shipped import TAJIK
-from support.tgclient import TelegramUser
+from tests.support.bot import TABLE, Harness, answer, make_runtime, t
+from tests.support.fakebotapi import FakeBotApi
+from tests.support.shipped import TAJIK
+from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
 
@@ -416,15 +416,15 @@ async def test_expired_sessions_are_purged_in_the_background(bot: Harness) -> No
     bot.runtime.store = MemoryStore(ttl=60, clock=lambda: now[0])
     user = bot.user("ru")
     await user.send("/start")
-    assert len(bot.runtime.store) == 1  # type: ignore[arg-type]
+    assert len(bot.runtime.store) == 1
     now[0] = 61
     task = asyncio.create_task(purge_expired(bot.runtime, every=0.01))
     for _ in range(200):
-        if len(bot.runtime.store) == 0:  # type: ignore[arg-type]
+        if len(bot.runtime.store) == 0:
             break
         await asyncio.sleep(0.01)
     task.cancel()
-    assert len(bot.runtime.store) == 0  # type: ignore[arg-type]
+    assert len(bot.runtime.store) == 0
 
 
 # Privacy in logs ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.telegram.http import AiohttpRequest
-from support.fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
+from tests.support.fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
 
 pytestmark = pytest.mark.e2e
 

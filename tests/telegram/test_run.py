@@ -14,10 +14,10 @@ import pytest
 
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates, register_menus
-from support.bot import make_runtime
-from support.fakebotapi import FakeBotApi, FakeUser, free_port
-from support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
-from support.tgclient import TelegramUser
+from tests.support.bot import make_runtime
+from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
+from tests.support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
+from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from bot.core.languages import SourceLanguage, Translator
 from bot.core.present import Bullet, OutcomeView, Section, outcome_sections, outcome_view
 from bot.telegram.callbacks import Press, decode, version_tag
 from bot.telegram.screens import LIMIT, outcome_screens, question_screen, split_html, welcome_screen
-from support.shipped import TAJIK, play
+from tests.support.shipped import TAJIK, play
 
 T = SourceLanguage()
 V = version_tag("decree-821@2026.11.21")

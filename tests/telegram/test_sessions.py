@@ -24,12 +24,12 @@ from bot.storage.sqlite import SQLiteStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, Store, build_application, handled_updates
 from bot.telegram.callbacks import Press, encode
-from support.bot import CATALOGS, TABLE, answer, t
-from support.fakebotapi import FakeBotApi, FakeUser, free_port
-from support.processes import start_bot, wait_for
-from support.redis_server import RedisServer
-from support.shipped import TAJIK
-from support.tgclient import TelegramUser
+from tests.support.bot import CATALOGS, TABLE, answer, t
+from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
+from tests.support.processes import start_bot, wait_for
+from tests.support.redis_server import RedisServer
+from tests.support.shipped import TAJIK
+from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
 
@@ -125,13 +125,13 @@ async def test_kill_9_in_the_middle_of_a_conversation_loses_nothing(tmp_path: Pa
 async def shared(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Store]]:
     """A way to open a store that several bot instances share."""
     if request.param == "sqlite":
-        yield lambda: SQLiteStore(tmp_path / "shared.db", ttl=3600)  # type: ignore[return-value]
+        yield lambda: SQLiteStore(tmp_path / "shared.db", ttl=3600)
         return
     server = request.getfixturevalue("redis_server")
     from bot.storage.redis import RedisStore
 
     prefix = f"test{time.monotonic_ns()}"
-    yield lambda: RedisStore(server.url, ttl=3600, prefix=prefix)  # type: ignore[return-value]
+    yield lambda: RedisStore(server.url, ttl=3600, prefix=prefix)
 
 
 @dataclass

@@ -20,9 +20,9 @@ from bot.storage.base import MemoryStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
 from bot.telegram.updates import PerChatUpdateProcessor
-from support.fakebotapi import FakeBotApi
-from support.shipped import ROOT, RULES
-from support.tgclient import TelegramUser
+from tests.support.fakebotapi import FakeBotApi
+from tests.support.shipped import ROOT, RULES
+from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
 
