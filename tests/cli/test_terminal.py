@@ -23,6 +23,7 @@ from bot.core.present import (
 )
 from bot.core.table import Table
 from tests.support.shipped import TAJIK, play
+from tests.support.shouting import Shouting
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
 # sex: 1 man; age: 2 18 to 65; citizenship: 2 Tajikistan; application: 1 residence permit;
@@ -187,21 +188,6 @@ def test_numbers_in_other_scripts_and_spaces_are_accepted(engine: Engine) -> Non
     _code, terminal = converse(engine, ["  1 ", "٢", "Q"])
     assert headings(terminal.text) == [("1", "6"), ("2", "6"), ("3", "6")]
     assert "Please type" not in terminal.text
-
-
-class Shouting:
-    """A stand-in language: every interface text in capitals, {placeholders} kept as they are."""
-
-    lang = "xx"
-
-    def gettext(self, message: str) -> str:
-        return re.sub(r"[^{}]+(?=\{|$)", lambda m: m.group(0).upper(), message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
-
-    def pgettext(self, context: str, message: str) -> str:
-        return self.gettext(message)
 
 
 def test_the_hint_and_the_questions_are_in_the_persons_language(engine: Engine, texts: dict[str, str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
@@ -28,6 +27,7 @@ from bot.core.present import (
 )
 from bot.core.table import Table
 from tests.support.shipped import TAJIK, play
+from tests.support.shouting import Shouting
 
 T = SourceLanguage()
 MAN = {"sex": "male", "age": "18_65"}
@@ -188,21 +188,6 @@ def test_every_outcome_opens_with_its_verdict_and_ends_with_the_date_checked(eng
         assert ids == [i for i in ORDER if i in ids], "in the documented order"
         assert ids[:2] == ["verdict", "why"]
         assert ids[-3:] == ["sources", "help", "checked"]
-
-
-class Shouting:
-    """A stand-in language: every text in capitals, {placeholders} kept as they are."""
-
-    lang = "xx"
-
-    def gettext(self, message: str) -> str:
-        return re.sub(r"[^{}]+(?=\{|$)", lambda m: m.group(0).upper(), message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
-
-    def pgettext(self, context: str, message: str) -> str:
-        return self.gettext(message)
 
 
 def test_section_titles_and_their_sentences_are_in_the_persons_language(engine: Engine) -> None:
