@@ -1,6 +1,6 @@
 """Storage at scale: what one update costs the session store with 1,000 and with 1,000,000 people stored.
 
-One update costs the store what ``bot.telegram.application._transact`` does: ``get(key)``, then
+One update costs the store what ``bot.telegram.transaction.transact`` does: ``get(key)``, then
 ``put(key, record.after(...), expected=record.version)``, a compare-and-set write. A SQLite file
 (``SQLiteStore``'s schema; one executemany) and a real redis-server on 127.0.0.1 (``RedisStore``'s
 layout: a hash with version and data and a PEXPIRE, pipelined) are filled with realistic records
@@ -153,7 +153,7 @@ def fill_redis(url: str, n: int, pool: Pool, batch: int = 10_000) -> float:
 
 
 class Cycles:
-    """Update cycles on one store, as _transact does them: random existing people and some new ones."""
+    """Update cycles on one store, as bot.telegram.transaction.transact does them: random existing people and some new ones."""
 
     def __init__(self, store: Any, n: int, seed: int, sessions: list[Session]) -> None:
         self.store, self.n, self.rng, self.sessions = store, n, _rng(seed), sessions
@@ -457,7 +457,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "distinct_sessions": len(sessions),
             "new_people_fraction": NEW_FRACTION,
             "redis_server": redis_version.stdout.strip(),
-            "latency": "per update: store.get + store.put(expected=version) as _transact does, in the worker",
+            "latency": "per update: store.get + store.put(expected=version) as transaction.transact does, in the worker",
         },
     }
     base = Path(tempfile.mkdtemp(prefix="maslahat-bench-storage-", dir=args.workdir))
