@@ -197,7 +197,14 @@ class Service:
         """One attempt to reach Telegram: getMe, then set the webhook, or delete it and start polling."""
         app = self.application
         settings = self.runtime.settings
-        await app.initialize()  # does nothing once it succeeded
+        try:
+            await app.initialize()  # does nothing once it succeeded
+        except BaseException:
+            # python-telegram-bot up to at least 22.5 marks its Bot initialized before getMe answers,
+            # so the next attempt would skip getMe and run without knowing the bot: undo that. (22.8
+            # keeps the two apart; there this only closes the connections the next attempt reopens.)
+            await app.bot.shutdown()
+            raise
         if settings.webhook_url:
             await app.bot.set_webhook(
                 settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
