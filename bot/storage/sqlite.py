@@ -117,7 +117,7 @@ class SQLiteStore:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
             try:
                 self._refuse_newer(db)  # before WAL mode, which would change a file this code must not touch
-                db.execute("PRAGMA journal_mode=WAL")
+                self._enter_wal(db)
                 db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate(db)
             except BaseException:
@@ -128,6 +128,25 @@ class SQLiteStore:
                 self._checkpointer = _Checkpointer(self.path, CHECKPOINT_EVERY)
                 self._checkpointer.start()
         return self._db
+
+    @staticmethod
+    def _enter_wal(db: sqlite3.Connection, patience: float = 5.0) -> None:
+        """Switch the file to WAL mode, waiting while another process switches it at the same moment.
+
+        Changing the journal mode needs an exclusive lock, and SQLite answers "database is locked"
+        at once rather than through the busy timeout when another connection holds a lock for the
+        same change (seen when several replicas open a new file together). Retry for as long as the
+        busy timeout would have waited; once another process has switched it, this is a no-op.
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @staticmethod
     def _refuse_newer(db: sqlite3.Connection) -> None:
