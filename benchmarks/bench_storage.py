@@ -153,7 +153,10 @@ def fill_redis(url: str, n: int, pool: Pool, batch: int = 10_000) -> float:
 
 
 class Cycles:
-    """Update cycles on one store, as bot.telegram.transaction.transact does them: random existing people and some new ones."""
+    """Update cycles on one store, as bot.telegram.transaction.transact does them.
+
+    Random existing people and some new ones.
+    """
 
     def __init__(self, store: Any, n: int, seed: int, sessions: list[Session]) -> None:
         self.store, self.n, self.rng, self.sessions = store, n, _rng(seed), sessions
@@ -457,7 +460,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "distinct_sessions": len(sessions),
             "new_people_fraction": NEW_FRACTION,
             "redis_server": redis_version.stdout.strip(),
-            "latency": "per update: store.get + store.put(expected=version) as transaction.transact does, in the worker",
+            "latency": "per update: store.get + store.put(expected=version) as transaction.transact does, "
+            "in the worker",
         },
     }
     base = Path(tempfile.mkdtemp(prefix="maslahat-bench-storage-", dir=args.workdir))
