@@ -37,6 +37,7 @@ from bot.problems import ProblemsError
 from bot.service.content import load_content
 from bot.storage.base import StoreUnavailable
 from bot.telegram.application import Runtime, start_background, stop_background
+from bot.telegram.send import retry_seconds
 
 __all__ = ["Service", "backoff"]
 
@@ -237,8 +238,7 @@ class Service:
                 trying.result()
                 return True
             except RetryAfter as exc:
-                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-                delay = max(wait, backoff(attempt, self.retry_base, self.retry_cap))
+                delay = max(retry_seconds(exc), backoff(attempt, self.retry_base, self.retry_cap))
                 problem = exc
             except NetworkError as exc:  # unreachable, timed out, or 5xx: all may pass
                 delay = backoff(attempt, self.retry_base, self.retry_cap)
