@@ -53,7 +53,7 @@ PROMISED = {
 #: Read by deploy/compose.yaml and the Caddyfile only, never by the bot.
 COMPOSE_ONLY = {"MASLAHAT_DOMAIN", "WEBHOOK_PATH", "MASLAHAT_SECRETS_DIR"}
 #: Environment variables the code touches that are not operator settings.
-NOT_SETTINGS = {"PTB_TIMEDELTA"}
+NOT_SETTINGS: set[str] = set()
 #: Settings whose value is a secret: never given a value in a committed file.
 SECRETS = {"BOT_TOKEN", "WEBHOOK_SECRET", "SESSION_SECRET"}
 
