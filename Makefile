@@ -66,7 +66,7 @@ messages: $(BIN)/maslahat  ## re-extract texts from code and rules, merge them i
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --add-comments=Translators: --no-wrap \
 		--sort-by-file --project=Maslahat --copyright-holder="Maslahat contributors" \
 		-o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-pot-creation-date
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-pot-creation-date --previous
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(LOWEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
