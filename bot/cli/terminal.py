@@ -67,7 +67,7 @@ def format_outcome(view: OutcomeView, t: Translator) -> str:
                     if item.detail is not None:
                         para(item.detail, "    ")
                 case SourceView():
-                    para(f"{item.title} ({item.date}): {item.url}", "- ")
+                    para(f"{item.title} ({item.date_text}): {item.url}", "- ")
                 case HelpView():
                     para(f"{item.name}. {item.text}" + (f" {item.url}" if item.url else ""), "- ")
                 case _:

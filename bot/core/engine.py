@@ -65,12 +65,15 @@ class Session:
     """Everything the conversation needs to remember: language, answers in the order given.
 
     ``answers`` is ordered: its keys are the path of questions actually asked. ``version``
-    names the rule table the answers were given under.
+    names the rule table the answers were given under. ``pending`` holds answers given under an
+    older table that come after a question asked again (its answer was retired): each is
+    reused when its question comes, so the person answers only what changed.
     """
 
     lang: str = "en"
     answers: Mapping[str, str] = field(default_factory=dict)
     version: str = ""
+    pending: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -79,24 +82,26 @@ class Session:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain JSON-ready data."""
-        return {"lang": self.lang, "answers": dict(self.answers), "version": self.version}
+        data = {"lang": self.lang, "answers": dict(self.answers), "version": self.version}
+        if self.pending:
+            data["pending"] = dict(self.pending)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
         """Rebuild a session from :meth:`to_dict` output, ignoring anything malformed."""
-        raw = data.get("answers")
-        answers = (
-            {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
-            if isinstance(raw, Mapping)
-            else {}
-        )
         lang = data.get("lang")
         version = data.get("version")
-        return cls(lang if isinstance(lang, str) else "en", answers, version if isinstance(version, str) else "")
+        return cls(
+            lang if isinstance(lang, str) else "en",
+            _str_map(data.get("answers")),
+            version if isinstance(version, str) else "",
+            _str_map(data.get("pending")),
+        )
 
     def in_language(self, lang: str) -> Session:
         """The same conversation in another language: answers and position are kept."""
-        return Session(lang, dict(self.answers), self.version)
+        return Session(lang, dict(self.answers), self.version, dict(self.pending))
 
     def _with(self, answers: Mapping[str, str]) -> Session:
         return Session(self.lang, dict(answers), self.version)
@@ -167,7 +172,8 @@ class Engine:
         current = self.step(session)
         if not isinstance(current, Question) or current.fact.id != fact_id:
             raise NotAsked(f"{fact_id!r} is not the current question")
-        return session._with({**session.answers, fact_id: option_id})
+        pending = {f: o for f, o in session.pending.items() if f != fact_id}
+        return self._reuse(Session(session.lang, {**session.answers, fact_id: option_id}, session.version, pending))
 
     def back(self, session: Session) -> Session:
         """Undo the last answer; at the first question, stay there."""
@@ -193,10 +199,12 @@ class Engine:
         """Rebuild the path from the session's answers under this table.
 
         Walks the conversation from the start, reusing each given answer while it is asked.
-        Answers to facts or options that no longer exist, or that are no longer asked, are
-        dropped. This is how a session saved under an older table keeps working.
+        The walk stops at a question whose answer no longer exists (a retired option): that
+        question is asked again, and the later answers still valid wait in ``pending`` to be
+        reused when their questions come. Answers no longer asked are dropped. This is how a
+        session saved under an older table keeps working.
         """
-        given = dict(session.answers)
+        given = {**session.pending, **session.answers}
         kept: dict[str, str] = {}
         while True:
             found = self._next(_key(kept))
@@ -206,7 +214,12 @@ class Engine:
             if option is None or found.option(option) is None:
                 break
             kept[found.id] = option
-        return Session(session.lang, kept, self.table.version_tag)
+        pending = {
+            fact_id: option
+            for fact_id, option in given.items()
+            if fact_id not in kept and (fact := self.table.fact_index.get(fact_id)) and fact.option(option)
+        }
+        return self._reuse(Session(session.lang, kept, self.table.version_tag, pending))
 
     def from_answers(self, answers: Mapping[str, str], lang: str = "en") -> tuple[Session, list[str]]:
         """Build a session from answers given all at once; return it and the facts not used.
@@ -268,8 +281,28 @@ class Engine:
         fact = self.table.fact_index.get(fact_id)
         if fact is None:
             raise UnknownFact(f"unknown fact {fact_id!r}; known: {', '.join(self._order)}")
-        if fact.option(option_id) is None:
-            raise UnknownOption(f"unknown option {option_id!r} for {fact_id!r}; known: {', '.join(fact.option_ids)}")
+        if fact.option(option_id) is not None:
+            return
+        known = ", ".join(fact.option_ids)
+        if option_id in fact.retired:
+            instead = " or ".join(repr(o) for o in fact.retired[option_id])
+            raise UnknownOption(f"option {option_id!r} for {fact_id!r} was retired: use {instead} (known: {known})")
+        raise UnknownOption(f"unknown option {option_id!r} for {fact_id!r}; known: {known}")
+
+    def _reuse(self, session: Session) -> Session:
+        """Apply the pending answers whose questions come next; drop them all once the outcome is certain."""
+        answers = dict(session.answers)
+        pending = dict(session.pending)
+        while pending:
+            found = self._next(_key(answers))
+            if not isinstance(found, Fact):
+                pending.clear()  # nothing is kept that the conversation no longer needs
+                break
+            option = pending.pop(found.id, None)
+            if option is None or found.option(option) is None:
+                break
+            answers[found.id] = option
+        return Session(session.lang, answers, session.version, pending)
 
     def _next_uncached(self, answers: _Answers) -> Fact | Decision:
         """The fact to ask next, or the decision when the outcome no longer depends on answers."""
@@ -351,3 +384,10 @@ class Engine:
 
 def _key(answers: Mapping[str, str]) -> _Answers:
     return frozenset(answers.items())
+
+
+def _str_map(raw: object) -> dict[str, str]:
+    """The string-to-string entries of a stored mapping; anything else is dropped."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}

@@ -9,11 +9,13 @@ renderers iterate.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
+from bot.core.dates import long_date, source_date
 from bot.core.engine import Decision, Question, Session
 from bot.core.languages import N_, Translator
 from bot.core.table import Table, holds
@@ -48,9 +50,9 @@ VERDICT_LABELS = {
 }
 
 CONFIDENCE_LABELS = {
-    "high": N_("high: official explanation and several sources agree"),
-    "medium": N_("medium: reported by news or lawyers, not confirmed officially"),
-    "low": N_("low: sources are missing or unclear"),
+    "high": N_("high — official explanation and several sources agree"),
+    "medium": N_("medium — reported by news or lawyers, not confirmed officially"),
+    "low": N_("low — sources are missing or unclear"),
 }
 
 
@@ -107,7 +109,9 @@ class SourceView:
     id: str
     title: str
     url: str
-    date: str
+    date: str  # as the table gives it: "YYYY", "YYYY-MM" or "YYYY-MM-DD"
+    date_text: str  # the same date in words, in the person's language
+    grade: str  # A official text, B a state body, C established media, D weak
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class OutcomeView:
     sources: tuple[SourceView, ...]
     help: tuple[HelpView, ...]
     checked: str  # ISO date
+    newest_source: str  # "YYYY", "YYYY-MM" or "YYYY-MM-DD"
     disclaimer: str
     answers: Mapping[str, str]  # fact id -> option id, in the order they were asked
 
@@ -200,11 +205,19 @@ def outcome_view(table: Table, decision: Decision, session: Session, t: Translat
         notes=tuple(ItemView(n.id, t.gettext(n.text)) for n in notes),
         unknown=tuple(ItemView(u, t.gettext(table.unknowns[u].text)) for u in outcome.unknown),
         sources=tuple(
-            SourceView(s, t.gettext(table.sources[s].title), table.sources[s].url, table.sources[s].date)
+            SourceView(
+                s,
+                t.gettext(table.sources[s].title),
+                table.sources[s].url,
+                table.sources[s].date,
+                source_date(table.sources[s].date, t),
+                table.sources[s].grade,
+            )
             for s in source_ids
         ),
         help=tuple(HelpView(h.id, t.gettext(h.name), t.gettext(h.text), h.url or None) for h in helps),
         checked=outcome.checked.isoformat(),
+        newest_source=table.meta.newest_source,
         disclaimer=t.gettext(table.meta.disclaimer),
         answers=MappingProxyType(dict(answers)),
     )
@@ -264,7 +277,9 @@ class Section:
 def outcome_sections(view: OutcomeView, t: Translator) -> list[Section]:
     """The outcome's sections in the order a person should read them, leaving out those with nothing to say."""
     how_sure = t.gettext("How sure we are: {confidence}").format(confidence=view.confidence_label)
-    checked = t.gettext("Information checked on {date}.").format(date=view.checked)
+    checked = t.gettext("Checked on {date}. The newest source found is from {newest}.").format(
+        date=long_date(dt.date.fromisoformat(view.checked), t), newest=source_date(view.newest_source, t)
+    )
     sections = [
         Section("verdict", "", (Verdict(view.verdict_label, view.headline),)),
         Section("why", t.gettext("Why"), (Paragraph(view.explanation), Paragraph(how_sure, aside=True))),
@@ -276,7 +291,7 @@ def outcome_sections(view: OutcomeView, t: Translator) -> list[Section]:
             t.gettext("Your options and their risks"),
             tuple(Bullet(a.text, t.gettext("Risk: {risk}").format(risk=a.risk)) for a in view.actions),
         ),
-        Section("notes", t.gettext("For citizens of your country"), tuple(Bullet(n.text) for n in view.notes)),
+        Section("notes", t.gettext("Also important for you"), tuple(Bullet(n.text) for n in view.notes)),
         Section("unknown", t.gettext("What is not known"), tuple(Bullet(u.text) for u in view.unknown)),
         Section("sources", t.gettext("Sources"), view.sources),
         Section("help", t.gettext("Where to get help"), view.help),

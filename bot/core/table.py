@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 __all__ = [
     "CONFIDENCES",
+    "GRADES",
     "VERDICTS",
     "Action",
     "Document",
@@ -27,6 +28,8 @@ __all__ = [
 
 VERDICTS = ("not_affected", "affected", "requirement_met", "unclear")
 CONFIDENCES = ("high", "medium", "low")
+#: Source grades, best first: A official text, B a state body, C established media, D weak.
+GRADES = ("A", "B", "C", "D")
 
 #: Conditions on facts: fact id -> the option ids that satisfy it.
 Conditions = Mapping[str, frozenset[str]]
@@ -41,6 +44,8 @@ class Meta:
     version: str
     checked: dt.date
     disclaimer: str
+    #: The date of the newest source found when the table was checked: "YYYY", "YYYY-MM" or "YYYY-MM-DD".
+    newest_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Source:
     url: str
     date: str
     line: int = 0
+    #: A (official text), B (a state body), C (established media) or D (weak).
+    grade: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class Fact:
     question: str
     options: tuple[Option, ...]
     line: int = 0
+    #: Option ids an earlier edition used, each with the options that replaced it.
+    retired: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def option(self, option_id: str) -> Option | None:
         """Return the option with this id, or None."""

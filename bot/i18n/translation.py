@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from html.parser import HTMLParser
 
+from babel.dates import format_date
 from babel.messages.catalog import Message
 
+from bot.core.dates import PATTERN_CONTEXT
 from bot.i18n.extract import BUTTON_LIMIT
 
 __all__ = ["CYRILLIC_IN_LATIN", "LATIN_IN_CYRILLIC", "LATIN_SCRIPT", "SAME", "TELEGRAM_TAGS", "translation_problems"]
@@ -107,6 +110,17 @@ def _same_on_purpose(message: Message) -> bool:
     return any(SAME in comment for comment in message.user_comments)
 
 
+def _date_pattern_problems(lang: str, pattern: str) -> list[str]:
+    """A date pattern must format a date; only its words in 'quotes' are checked for script."""
+    try:
+        format_date(dt.date(2026, 12, 2), pattern, locale=lang)
+    except (ValueError, KeyError, AttributeError) as exc:
+        return [f"date pattern {pattern!r} does not format a date ({exc}); see the translator comment"]
+    if not re.search(r"[dLMy]", re.sub(r"'[^']*'", "", pattern)):
+        return [f"date pattern {pattern!r} has no day, month or year field (d, MMMM, LLLL, y)"]
+    return [p for literal in re.findall(r"'([^']+)'", pattern) for p in _script_problems(lang, literal)]
+
+
 def translation_problems(lang: str, source: str, message: Message, *, button: bool, limit: int | None) -> list[str]:
     """What is wrong with each translation in ``message`` of the English ``source``, one sentence each.
 
@@ -114,6 +128,8 @@ def translation_problems(lang: str, source: str, message: Message, *, button: bo
     """
     problems: list[str] = []
     texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    if message.context == PATTERN_CONTEXT:
+        return [p for text in texts for p in _date_pattern_problems(lang, str(text or ""))]
     wanted = sorted(_placeholders(source))
     for text in (str(t or "") for t in texts):
         if sorted(_placeholders(text)) != wanted:

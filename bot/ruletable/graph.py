@@ -74,7 +74,7 @@ def to_mermaid(table: Table, graph: Graph) -> str:
         text = _mermaid_text(f"{outcome.verdict}: {outcome.headline}")
         lines.append(f'  {_outcome_node(outcome_id)}(["{text}"]):::{outcome.verdict}')
     for (source, target), labels in graph.edges.items():
-        lines.append(f'  {source} -->|"{_mermaid_text(", ".join(labels))}"| {target}')
+        lines.append(f'  {source} -->|"{_mermaid_text(" / ".join(labels))}"| {target}')
     for verdict, colour in VERDICT_COLOURS.items():
         lines.append(f"  classDef {verdict} fill:{colour},stroke:#555")
     return "\n".join(lines) + "\n"
@@ -93,7 +93,7 @@ def to_dot(table: Table, graph: Graph) -> str:
         style = f'shape=box, style="rounded,filled", fillcolor="{colour}"'
         lines.append(f'  "{_outcome_node(outcome_id)}" [{style}, label="{label}"];')
     for (source, target), labels in graph.edges.items():
-        lines.append(f'  "{source}" -> "{target}" [label="{_dot_text(", ".join(labels))}"];')
+        lines.append(f'  "{source}" -> "{target}" [label="{_dot_text(" / ".join(labels))}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

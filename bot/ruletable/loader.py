@@ -37,6 +37,7 @@ def table_from_yaml(data: Any, path: str, problems: Iterable[Problem] = ()) -> T
     known = sections.Declared.in_table(data)
     meta = sections.meta(reader, data)
     sources = sections.sources(reader, data)
+    sections.newest_source(reader, data, meta, sources)
     facts = sections.facts(reader, data)
     documents = sections.documents(reader, data, known)
     actions = sections.actions(reader, data)

@@ -12,9 +12,24 @@ import functools
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TypeVar
 
-from bot.core.table import CONFIDENCES, Action, Document, Fact, Help, Meta, Note, Option, Outcome, Rule, Source, Unknown
+from bot.core.table import (
+    CONFIDENCES,
+    GRADES,
+    Action,
+    Document,
+    Fact,
+    Help,
+    Meta,
+    Note,
+    Option,
+    Outcome,
+    Rule,
+    Source,
+    Unknown,
+)
 from bot.ruletable.blocks import BlockReader, declared, declared_id, frozen, ids_with_lines, items
 from bot.ruletable.yamlsource import Map
 
@@ -26,6 +41,7 @@ __all__ = [
     "facts",
     "help_places",
     "meta",
+    "newest_source",
     "notes",
     "outcomes",
     "rules",
@@ -34,15 +50,17 @@ __all__ = [
 ]
 
 _SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_STRONG = ("A", "B")
 _Built = TypeVar("_Built")
 
 # Each block kind: its keys, and which are required. Values are checked by BlockReader.
 KEYS: dict[str, tuple[set[str], set[str]]] = {
     "top": ({"meta", "sources", "facts", "outcomes", "rules"}, {"documents", "actions", "unknowns", "help", "notes"}),
-    "meta": ({"id", "title", "version", "checked", "disclaimer"}, set()),
-    "source": ({"id", "title", "url", "date"}, set()),
-    "fact": ({"id", "question", "options"}, set()),
+    "meta": ({"id", "title", "version", "checked", "newest_source", "disclaimer"}, set()),
+    "source": ({"id", "title", "url", "date", "grade"}, set()),
+    "fact": ({"id", "question", "options"}, {"retired"}),
     "option": ({"id", "label"}, {"hint"}),
+    "retired option": ({"id", "replaced_by"}, set()),
     "document": ({"id", "text"}, {"sources"}),
     "action": ({"id", "text", "risk"}, set()),
     "unknown": ({"id", "text"}, set()),
@@ -83,13 +101,16 @@ class Declared:
 
     ids: Mapping[str, Collection[str]]
     options: Mapping[str, Collection[str]]
+    #: Each source's grade as written, by id: a rule's confidence is checked against them.
+    grades: Mapping[str, object]
 
     @classmethod
     def in_table(cls, data: Map) -> Declared:
         """Every id declared in the table's YAML."""
         ids = {kind: declared(data, key) for key, kind in _LISTS.items()}
         options = {fact: declared(block, "options") for block in items(data, "facts") for fact in declared_id(block)}
-        return cls(ids, options)
+        grades = {b["id"]: b.get("grade") for b in items(data, "sources") if isinstance(b.get("id"), str)}
+        return cls(ids, options, grades)
 
 
 def meta(reader: BlockReader, data: Map) -> Meta | None:
@@ -105,11 +126,46 @@ def meta(reader: BlockReader, data: Map) -> Meta | None:
     if not isinstance(version, str):
         reader.problem(block.line_of("version"), "meta", f"version must be a quoted string, not {version!r}")
     checked = reader.date(block, "checked", "meta")
+    newest = _source_date(reader, block, "newest_source", "meta")
+    if checked and newest and newest > checked.isoformat()[: len(newest)]:
+        message = f"newest_source {newest} is later than checked {checked.isoformat()}"
+        reader.problem(block.line_of("newest_source"), "meta", message)
     title = reader.text(block, "title", "meta")
     disclaimer = reader.text(block, "disclaimer", "meta")
-    if ident and isinstance(version, str) and checked:
-        return Meta(ident, title, version, checked, disclaimer)
+    if ident and isinstance(version, str) and checked and newest:
+        return Meta(ident, title, version, checked, disclaimer, newest)
     return None
+
+
+def _source_date(reader: BlockReader, block: Map, key: str, where: str) -> str | None:
+    """Read a source's date, as precise as the source gives it: a quoted "YYYY", "YYYY-MM" or "YYYY-MM-DD"."""
+    date = block.get(key)
+    if isinstance(date, str) and _SOURCE_DATE.match(date):
+        return date
+    raw = block.raw.get(key, repr(date))
+    reader.problem(block.line_of(key), where, f'{key} {raw} must be a quoted "YYYY", "YYYY-MM" or "YYYY-MM-DD"')
+    return None
+
+
+def newest_source(reader: BlockReader, data: Map, meta: Meta | None, found: Mapping[str, Source]) -> None:
+    """Report a ``meta.newest_source`` older than a source the table lists: every outcome would understate it."""
+    if meta is None:
+        return
+
+    def newer(source: Source) -> bool:
+        # Compared at the precision both give: a source of "2026" is not newer than "2026-03".
+        precision = min(len(source.date), len(meta.newest_source))
+        return source.date[:precision] > meta.newest_source[:precision]
+
+    later = sorted((s for s in found.values() if newer(s)), key=lambda s: s.date)
+    if later:
+        source = later[-1]
+        reader.problem(
+            data["meta"].line_of("newest_source"),
+            "meta",
+            f"newest_source {meta.newest_source} is older than source {source.id!r} ({source.date}, line "
+            f"{source.line}); set it to the newest source's date",
+        )
 
 
 def sources(reader: BlockReader, data: Map) -> dict[str, Source]:
@@ -118,14 +174,13 @@ def sources(reader: BlockReader, data: Map) -> dict[str, Source]:
     for block, label in reader.blocks(data, "sources", "source"):
         ident = reader.ident(block, "id", label)
         url = reader.url(block, "url", label)
-        date = block.get("date")
-        if not isinstance(date, str) or not _SOURCE_DATE.match(date):
-            raw = block.raw.get("date", repr(date))
-            reader.problem(
-                block.line_of("date"), label, f'date {raw} must be a quoted "YYYY", "YYYY-MM" or "YYYY-MM-DD"'
-            )
-        if ident and ident not in found:
-            found[ident] = Source(ident, reader.text(block, "title", label), url, str(date), block.line)
+        date = _source_date(reader, block, "date", label)
+        grade = block.get("grade")
+        if grade not in GRADES:
+            reader.problem(block.line_of("grade"), label, f"grade {grade!r} must be one of {', '.join(GRADES)}")
+        if ident and ident not in found and date:
+            title = reader.text(block, "title", label)
+            found[ident] = Source(ident, title, url, date, block.line, str(grade))
     reader.unique(ids_with_lines(data, "sources"), "source")
     return found
 
@@ -136,8 +191,10 @@ def facts(reader: BlockReader, data: Map) -> list[Fact]:
     for block, label in reader.blocks(data, "facts", "fact"):
         ident = reader.ident(block, "id", label)
         options = _options(reader, block, label)
+        retired = _retired(reader, block, label, options)
         if ident:
-            found.append(Fact(ident, reader.text(block, "question", label), options, block.line))
+            question = reader.text(block, "question", label)
+            found.append(Fact(ident, question, options, block.line, MappingProxyType(retired)))
     reader.unique(((f.id, f.line) for f in found), "fact")
     return found
 
@@ -156,6 +213,34 @@ def _options(reader: BlockReader, fact: Map, fact_label: str) -> tuple[Option, .
     if not options:
         reader.problem(fact.line, fact_label, "a question needs at least one option")
     return tuple(options)
+
+
+def _retired(
+    reader: BlockReader, fact: Map, fact_label: str, options: tuple[Option, ...]
+) -> dict[str, tuple[str, ...]]:
+    """The option ids a fact no longer offers, each with the options that replaced it.
+
+    A saved conversation that chose one is asked the question again; ``maslahat advise`` names
+    the replacements. A retirement must point at options the fact still has.
+    """
+    current = [o.id for o in options]
+    found: dict[str, tuple[str, ...]] = {}
+    if "retired" not in fact:
+        return found
+    for block, label in reader.blocks(fact, "retired", "retired option"):
+        where = f"{fact_label} {label}"
+        ident = reader.ident(block, "id", where)
+        replaced_by = reader.id_list(block, "replaced_by", where)
+        line = block.line_of("replaced_by")
+        if not replaced_by:
+            reader.problem(line, where, "replaced_by must name at least one current option")
+        reader.refs(replaced_by, current, "option", line, where)
+        if ident in current:
+            reader.problem(block.line_of("id"), where, f"{ident!r} is retired but still an option; remove one of them")
+        elif ident:
+            found[ident] = replaced_by
+    reader.unique(ids_with_lines(fact, "retired"), f"{fact_label} retired option")
+    return found
 
 
 def documents(reader: BlockReader, data: Map, known: Declared) -> dict[str, Document]:
@@ -321,6 +406,9 @@ def _rule(reader: BlockReader, block: Map, label: str, known: Declared) -> Rule 
     confidence = block.get("confidence")
     if confidence not in CONFIDENCES:
         message = f"confidence must be one of {', '.join(CONFIDENCES)}, not {confidence!r}"
+        reader.problem(block.line_of("confidence"), label, message)
+    elif confidence == "high" and sources and not any(known.grades.get(s) in _STRONG for s in sources):
+        message = "confidence 'high' needs at least one source of grade A or B (an official text or a state body)"
         reader.problem(block.line_of("confidence"), label, message)
     if ident and isinstance(outcome, str):
         return Rule(ident, frozen(when), outcome, sources, str(confidence), block.line)

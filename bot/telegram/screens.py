@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import assert_never
 
+from bot.core.dates import long_date, source_date
 from bot.core.engine import Question, Session
 from bot.core.languages import LANGUAGES, N_, Translator
 from bot.core.present import (
@@ -45,7 +46,7 @@ __all__ = [
 
 # Translators: the bot's one-line description of itself, shown in the welcome message.
 WELCOME = N_(
-    "I answer, in a few questions, whether Russia's Decree 821 requires a military document from you "
+    "I answer, in a few questions, whether Russia's Decree 821 requires a Russian military document from you "
     "before you apply for a residence permit or citizenship. I do not ask for or store your name. "
     "This is information, not legal advice."
 )
@@ -163,7 +164,7 @@ def _outcome_item(item: SectionItem) -> str:
             detail = f"\n   <i>{escape(item.detail)}</i>" if item.detail is not None else ""
             return f"• {escape(item.text)}{detail}"
         case SourceView():
-            return f'• <a href="{escape(item.url)}">{escape(item.title)}</a> ({escape(item.date)})'
+            return f'• <a href="{escape(item.url)}">{escape(item.title)}</a> ({escape(item.date_text)})'
         case HelpView():
             link = f' <a href="{escape(item.url)}">{escape(item.url)}</a>' if item.url else ""
             return f"• {escape(item.name)}. {escape(item.text)}{link}"
@@ -185,14 +186,14 @@ def about_screen(table: Table, t: Translator) -> Screen:
         escape(t.gettext("Maslahat tells migrants in Russia, in their language, whether Decree 821 applies to them.")),
         escape(
             t.gettext("Rules: {title}, version {version}, checked on {date}.").format(
-                title=t.gettext(meta.title), version=meta.version, date=meta.checked.isoformat()
+                title=t.gettext(meta.title), version=meta.version, date=long_date(meta.checked, t)
             )
         ),
         "",
         _b(t.gettext("Sources")),
     ]
     lines += [
-        f'• <a href="{escape(s.url)}">{escape(t.gettext(s.title))}</a> ({escape(s.date)})'
+        f'• <a href="{escape(s.url)}">{escape(t.gettext(s.title))}</a> ({escape(source_date(s.date, t))})'
         for s in table.sources.values()
     ]
     lines += ["", f"<i>{escape(t.gettext(meta.disclaimer))}</i>"]
@@ -243,7 +244,7 @@ FORGOTTEN = N_("Everything stored about you has been deleted. Send /start to beg
 # Translators: the bot's description in Telegram, at most 512 characters.
 DESCRIPTION = N_(
     "Maslahat answers, in a few questions and in your language, whether Russia's Decree 821 of 5 November 2025 "
-    "requires a military document from you before you apply for a residence permit or citizenship, what your "
+    "requires a Russian military document from you before you apply for a residence permit or citizenship, what your "
     "options are and what each risks. With sources. No names are stored. Information, not legal advice."
 )
 # Translators: the bot's short description in Telegram, at most 120 characters.

@@ -30,7 +30,7 @@ from tests.support.shipped import TAJIK, play
 from tests.support.shouting import Shouting
 
 T = SourceLanguage()
-MAN = {"sex": "male", "age": "18_65"}
+MAN = {"sex": "male", "age": "18_64"}
 COVERED = {"application": "residence_permit", "residence_basis": "after_temporary_permit", "service": "none"}
 
 
@@ -44,12 +44,12 @@ def test_affected_outcome_says_what_satisfies_the_requirement_and_the_risks(engi
     assert view.verdict == "affected"
     assert view.verdict_label == VERDICT_LABELS["affected"]
     satisfies = {item.id for item in view.satisfies}
-    assert satisfies == {"army_contract", "emergency_contract", "discharge", "unfitness_residence"}
+    assert satisfies == {"army_contract", "emergency_contract", "discharge_after_2022", "unfitness_decision"}
     actions = {item.id: item for item in view.actions}
     assert "sent to fight" in actions["military_contract"].risk
-    assert "crime" in actions["medical_check"].risk
+    assert "crime" in actions["unfitness_selection"].risk
     assert view.confidence_label == CONFIDENCE_LABELS["high"]
-    assert view.checked == "2026-11-21"
+    assert view.checked == engine.table.meta.checked.isoformat()
     assert view.disclaimer.startswith("This is information, not legal advice.")
 
 
@@ -57,19 +57,22 @@ def test_sources_carry_title_url_and_date_and_include_the_rules_sources(engine: 
     _, decision, session = play(engine, {**MAN, "citizenship": "belarus"})
     view = outcome_view(table, decision, session, T)
     ids = [s.id for s in view.sources]
-    assert ids == ["rbc_2025_11", "rferl_2025_12", "prosecutor_2025_11"]
+    assert ids == ["rbc_2025_11", "prosecutor_2025_11", "rtvi_2025_11"]
     for source in view.sources:
         assert source.url.startswith(("https://", "http://"))
-        assert source.date
+        assert source.date == table.sources[source.id].date
+        assert source.grade == table.sources[source.id].grade
         assert source.title == table.sources[source.id].title
+    assert [s.date_text for s in view.sources] == ["5 November 2025", "14 November 2025", "5 November 2025"]
 
 
 @pytest.mark.parametrize(
     ("country", "note", "source"),
     [
-        ("uzbekistan", "uzbekistan_law", "uz_embassy_warning"),
-        ("kyrgyzstan", "kyrgyzstan_law", "kg_embassy_warning"),
-        ("tajikistan", "tajikistan_law", None),
+        ("uzbekistan", "uzbekistan_law", "uz_gp_2022"),
+        ("kyrgyzstan", "kyrgyzstan_law", "kg_embassy_2022"),
+        ("tajikistan", "tajikistan_law", "tj_prosecutions_2025"),
+        ("azerbaijan", "azerbaijan_law", "az_sgb_2026"),
     ],
 )
 def test_home_country_warning_is_shown_to_that_country_only(
@@ -79,8 +82,8 @@ def test_home_country_warning_is_shown_to_that_country_only(
     assert [n.id for n in view.notes] == [note]
     if source:
         assert source in [s.id for s in view.sources]
-    other = _outcome(engine, {**MAN, "citizenship": "azerbaijan", **COVERED})
-    assert other.notes == ()
+    other = _outcome(engine, {**MAN, "citizenship": "armenia", **COVERED})
+    assert [n.id for n in other.notes] == ["other_country_law"]
 
 
 def test_kazakh_citizenship_outcome_explains_the_residence_permit_split(engine: Engine) -> None:
@@ -94,7 +97,7 @@ def test_kazakh_citizenship_outcome_explains_the_residence_permit_split(engine: 
             "service": "none",
         },
     )
-    assert {n.id for n in view.notes} == {"kazakhstan_law", "kazakhstan_moldova_split"}
+    assert {n.id for n in view.notes} == {"kazakhstan_law", "kazakhstan_moldova_split", "new_citizen_duties"}
 
 
 def test_no_country_notes_when_the_requirement_does_not_apply(engine: Engine) -> None:
@@ -105,8 +108,10 @@ def test_no_country_notes_when_the_requirement_does_not_apply(engine: Engine) ->
 def test_tajik_state_sites_are_offered_to_tajik_citizens_only(engine: Engine) -> None:
     tajik = _outcome(engine, {**MAN, "citizenship": "tajikistan", **COVERED})
     uzbek = _outcome(engine, {**MAN, "citizenship": "uzbekistan", **COVERED})
-    assert "tajik_state_sites" in [h.id for h in tajik.help]
-    assert "tajik_state_sites" not in [h.id for h in uzbek.help]
+    assert "tajik_migration_service" in [h.id for h in tajik.help]
+    assert "tajik_migration_service" not in [h.id for h in uzbek.help]
+    assert "uzbek_migration_agency" in [h.id for h in uzbek.help]
+    assert "uzbek_migration_agency" not in [h.id for h in tajik.help]
     assert "migration_office" in [h.id for h in uzbek.help]
 
 
@@ -117,7 +122,7 @@ def test_every_outcome_names_sources_help_and_the_checked_date(engine: Engine, t
         assert view.explanation
         assert view.sources, decision.outcome.id
         assert view.help, decision.outcome.id
-        assert view.checked == "2026-11-21"
+        assert view.checked == table.meta.checked.isoformat()
         if view.verdict == "unclear":
             assert view.unknown, "an unclear outcome must say what is not known"
         assert view.answers == dict(session.answers)
@@ -159,7 +164,7 @@ def test_sections_come_in_the_order_a_person_reads_them(engine: Engine) -> None:
         "Why",
         "What satisfies the requirement",
         "Your options and their risks",
-        "For citizens of your country",
+        "Also important for you",
         "What is not known",
         "Sources",
         "Where to get help",
@@ -174,7 +179,10 @@ def test_sections_come_in_the_order_a_person_reads_them(engine: Engine) -> None:
     assert unknown == tuple(Bullet(u.text) for u in view.unknown)
     assert sources == view.sources
     assert helps == view.help
-    assert checked == (Paragraph(f"Information checked on {view.checked}."), Paragraph(view.disclaimer, aside=True))
+    assert checked == (
+        Paragraph("Checked on 2 December 2026. The newest source found is from March 2026."),
+        Paragraph(view.disclaimer, aside=True),
+    )
 
 
 def test_sections_with_nothing_to_say_are_left_out(engine: Engine) -> None:
@@ -197,7 +205,9 @@ def test_section_titles_and_their_sentences_are_in_the_persons_language(engine: 
     assert sections["sources"].title == "SOURCES"
     assert sections["why"].items[1] == Paragraph(f"HOW SURE WE ARE: {view.confidence_label}", aside=True)
     assert sections["options"].items[0] == Bullet(view.actions[0].text, f"RISK: {view.actions[0].risk}")
-    assert sections["checked"].items[0] == Paragraph(f"INFORMATION CHECKED ON {view.checked}.")
+    assert sections["checked"].items[0] == Paragraph(
+        "CHECKED ON 2 December 2026. THE NEWEST SOURCE FOUND IS FROM March 2026."
+    )
 
 
 def test_views_cannot_be_changed_once_built(engine: Engine) -> None:
@@ -209,10 +219,10 @@ def test_views_cannot_be_changed_once_built(engine: Engine) -> None:
 
 
 def test_answers_view_pairs_each_question_with_the_label_chosen(engine: Engine, table: Table) -> None:
-    shown = answers_view(table, {"sex": "male", "age": "18_65"}, T)
+    shown = answers_view(table, {"sex": "male", "age": "18_64"}, T)
     assert [(a.id, a.question, a.answer) for a in shown] == [
         ("sex", table.fact_index["sex"].question, "A man"),
-        ("age", table.fact_index["age"].question, "18 to 65"),
+        ("age", table.fact_index["age"].question, "18 to 64"),
     ]
 
 
@@ -257,9 +267,10 @@ def test_help_json_leaves_out_an_absent_url() -> None:
         actions=(),
         notes=(),
         unknown=(),
-        sources=(SourceView("s", "S", "https://example.org", "2026-01-01"),),
+        sources=(SourceView("s", "S", "https://example.org", "2026-01-01", "1 January 2026", "C"),),
         help=(HelpView("a", "A", "Ask."), HelpView("b", "B", "Call.", "https://example.org/b")),
         checked="2026-01-02",
+        newest_source="2026-01",
         disclaimer="D.",
         answers={"sex": "male"},
     )

@@ -44,7 +44,7 @@ def test_babel_runs_the_registered_extraction_method() -> None:
     headline = next(
         c
         for m, (_, c) in by_msgid.items()
-        if isinstance(m, str) and m.startswith("The requirement applies to you: without")
+        if isinstance(m, str) and m.startswith("Without a Russian military document you cannot apply for a residence")
     )
     assert headline[0].startswith("outcome affected_residence (affected): headline")
 

@@ -65,8 +65,8 @@ def test_the_error_message_lists_every_problem_one_per_line() -> None:
         load_table(path)
     lines = str(caught.value).splitlines()
     assert len(lines) == len(PROBLEMS["several_problems.yaml"])
-    assert lines[0] == f"{path}:11: meta: unknown key 'author'"
-    assert lines[-1].startswith(f"{path}:110: rule 'covered': the last rule must be a catch-all")
+    assert lines[0] == f"{path}:12: meta: unknown key 'author'"
+    assert lines[-1].startswith(f"{path}:114: rule 'covered': the last rule must be a catch-all")
 
 
 def test_minimal_table_loads_as_written() -> None:
@@ -89,8 +89,10 @@ def test_minimal_table_loads_as_written() -> None:
 
 def test_shipped_table_loads() -> None:
     table = load_table(RULES)
-    assert (len(table.facts), len(table.outcomes), len(table.rules)) == (7, 13, 15)
-    assert table.version_tag == "decree-821@2026.11.21"
+    assert [f.id for f in table.facts] == [
+        "sex", "age", "citizenship", "application", "residence_basis", "citizenship_basis", "service"
+    ]  # fmt: skip
+    assert table.version_tag == f"decree-821@{table.meta.version}"
 
 
 def test_a_missing_file_is_one_problem_naming_the_file(tmp_path: Path) -> None:
@@ -119,7 +121,7 @@ def test_a_missing_top_level_section_is_reported() -> None:
         parse_table(text, "t.yaml")
     assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
         (3, "file", "missing key 'rules'"),
-        (74, "file", "unknown key 'rulez' (did you mean 'rules'?)"),
+        (77, "file", "unknown key 'rulez' (did you mean 'rules'?)"),
     ]
 
 
@@ -135,8 +137,8 @@ def test_an_empty_id_is_reported_without_advice_to_quote_nothing(empty: str) -> 
     with pytest.raises(TableError) as caught:
         parse_table(text, "t.yaml")
     # The references to 'news' are reported too: no source has that id any more.
-    assert [(p.line, p.where, p.message) for p in caught.value.problems if p.line == 15] == [
-        (15, "source #2", "id must be a string")
+    assert [(p.line, p.where, p.message) for p in caught.value.problems if p.line == 17] == [
+        (17, "source #2", "id must be a string")
     ]
 
 
@@ -145,7 +147,7 @@ def test_a_broken_source_does_not_make_every_reference_to_it_unknown() -> None:
     with pytest.raises(TableError) as caught:
         parse_table(text, "t.yaml")
     assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
-        (15, "source 'news'", "missing key 'date'")
+        (17, "source 'news'", "missing key 'date'")
     ]
 
 
@@ -154,42 +156,42 @@ def test_an_invalid_id_names_the_allowed_characters() -> None:
     with pytest.raises(TableError) as caught:
         parse_table(text, "t.yaml")
     assert [(p.line, p.where, p.message) for p in caught.value.problems] == [
-        (87, "rule 'Too Old'", "id 'Too Old' may contain only a-z, 0-9, '_', '-' and '.'")
+        (90, "rule 'Too Old'", "id 'Too Old' may contain only a-z, 0-9, '_', '-' and '.'")
     ]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "line", "where", "phrase"),
     [
-        ('    url: "https://example.org/news"', '    url: "example.org/news"', 17, "source 'news'", "must start with"),
-        ('    date: "2025-12"', "    date: 2025-12-01", 18, "source 'news'", 'date 2025-12-01 must be a quoted "YYYY"'),
+        ('    url: "https://example.org/news"', '    url: "example.org/news"', 19, "source 'news'", "must start with"),
+        ('    date: "2025-12"', "    date: 2025-12-01", 20, "source 'news'", 'date 2025-12-01 must be a quoted "YYYY"'),
         ('  checked: "2026-01-15"', '  checked: "15.01.2026"', 7, "meta", 'checked must be a date like "2026-11-21"'),
         (
             '    when:\n      sex: "female"',
             "    when:\n      sex:",
-            77,
+            80,
             "rule 'women'",
             "condition on 'sex' names no option",
         ),
         (
             '    when:\n      sex: "female"',
             "    when:\n      sex: []",
-            77,
+            80,
             "rule 'women'",
             "condition on 'sex' lists no options",
         ),
-        ('    when:\n      sex: "female"', '    when: "sex=female"', 76, "rule 'women'", "when must be a mapping"),
+        ('    when:\n      sex: "female"', '    when: "sex=female"', 79, "rule 'women'", "when must be a mapping"),
         (
             '    outcome: "not_affected_woman"\n    sources: ["official"]',
             '    outcome: "not_affected_woman"\n    sources: []',
-            79,
+            82,
             "rule 'women'",
             "a rule must name at least one source",
         ),
         (
             '    satisfies: ["army_contract"]\n    sources: ["official", "news"]\n\nrules:',
             '    sources: ["official", "news"]\n\nrules:',
-            67,
+            70,
             "outcome 'affected'",
             "an 'affected' outcome must say what satisfies the requirement",
         ),
@@ -207,7 +209,7 @@ def test_a_table_without_rules_is_reported() -> None:
     text = MINIMAL.read_text(encoding="utf-8").split("\nrules:")[0] + "\nrules: []\n"
     with pytest.raises(TableError) as caught:
         parse_table(text, "t.yaml")
-    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [(74, "rules", "the table has no rules")]
+    assert [(p.line, p.where, p.message) for p in caught.value.problems] == [(77, "rules", "the table has no rules")]
 
 
 def _lines() -> list[str]:
@@ -252,3 +254,99 @@ def test_any_damaged_line_gives_located_problems_never_a_crash(index: int, repla
         assert problem.path == "t.yaml"
         # Lines as YAML counts them: \n, \r, NEL, LS and PS all end one (str.splitlines counts these too).
         assert 1 <= problem.line <= len(text.splitlines()) + 1, problem
+
+
+# Edition 2 of the brief: retired options, source grades, the newest source's date ----------------
+
+_AGE_OPTIONS = '      - id: "over_65"\n        label: "Over 65"\n'
+
+
+def _retiring(block: str) -> str:
+    """The minimal table with ``block`` written as the age question's list of retired options."""
+    return minimal_with(_AGE_OPTIONS, _AGE_OPTIONS + "    retired:\n" + block)
+
+
+def _problems(text: str) -> list[tuple[int, str, str]]:
+    with pytest.raises(TableError) as caught:
+        parse_table(text, "t.yaml")
+    return [(p.line, p.where, p.message) for p in caught.value.problems]
+
+
+def test_a_retired_option_is_kept_with_what_replaced_it() -> None:
+    text = _retiring('      - id: "18_70"\n        replaced_by: ["18_65", "over_65"]\n')
+    table = parse_table(text, "t.yaml")
+    assert dict(table.fact_index["age"].retired) == {"18_70": ("18_65", "over_65")}
+    assert "18_70" not in table.fact_index["age"].option_ids
+
+
+def test_a_retirement_that_points_at_nothing_is_an_error() -> None:
+    text = _retiring('      - id: "18_70"\n        replaced_by: ["18_64"]\n')
+    assert _problems(text) == [
+        (42, "fact 'age' retired option '18_70'", "unknown option '18_64' (did you mean '18_65'?)")
+    ]
+
+
+def test_a_retirement_with_no_replacement_is_an_error() -> None:
+    text = _retiring('      - id: "18_70"\n        replaced_by: []\n')
+    assert _problems(text) == [
+        (42, "fact 'age' retired option '18_70'", "replaced_by must name at least one current option")
+    ]
+
+
+def test_an_option_cannot_be_retired_and_offered_at_once() -> None:
+    text = _retiring('      - id: "over_65"\n        replaced_by: ["18_65"]\n')
+    assert _problems(text) == [
+        (41, "fact 'age' retired option 'over_65'", "'over_65' is retired but still an option; remove one of them")
+    ]
+
+
+@pytest.mark.parametrize(("grade", "shown"), [("", "None"), ('"E"', "'E'"), ("b", "'b'")])
+def test_a_source_needs_a_grade_from_a_to_d(grade: str, shown: str) -> None:
+    text = minimal_with('    date: "2025-12"\n    grade: "B"', f'    date: "2025-12"\n    grade: {grade}')
+    assert _problems(text) == [(21, "source 'news'", f"grade {shown} must be one of A, B, C, D")]
+
+
+def test_high_confidence_needs_an_official_text_or_a_state_body() -> None:
+    text = MINIMAL.read_text(encoding="utf-8").replace('grade: "B"', 'grade: "C"')
+    problems = _problems(text)
+    assert problems
+    assert all(
+        message.startswith("confidence 'high' needs at least one source of grade A or B") for *_, message in problems
+    )
+    rules = parse_table(MINIMAL.read_text(encoding="utf-8"), "t.yaml").rules
+    assert {where for _, where, _ in problems} == {f"rule {r.id!r}" for r in rules if r.confidence == "high"}
+
+
+def test_the_newest_source_cannot_be_later_than_the_check() -> None:
+    text = minimal_with('  newest_source: "2026-01-15"', '  newest_source: "2026-02"')
+    assert _problems(text) == [(8, "meta", "newest_source 2026-02 is later than checked 2026-01-15")]
+
+
+def test_the_newest_source_cannot_be_older_than_a_listed_source() -> None:
+    text = minimal_with('  newest_source: "2026-01-15"', '  newest_source: "2025-11"')
+    assert _problems(text) == [
+        (
+            8,
+            "meta",
+            "newest_source 2025-11 is older than source 'official' (2025-12-13, line 12); "
+            "set it to the newest source's date",
+        )
+    ]
+
+
+def test_a_newest_source_as_precise_as_a_year_covers_that_year() -> None:
+    text = minimal_with('  newest_source: "2026-01-15"', '  newest_source: "2025"')
+    assert parse_table(text, "t.yaml").meta.newest_source == "2025"
+
+
+def test_the_shipped_table_keeps_the_retired_ids_of_edition_1() -> None:
+    table = load_table(RULES)
+    retired = {fact.id: dict(fact.retired) for fact in table.facts if fact.retired}
+    assert retired == {
+        "age": {"18_65": ("18_64", "exactly_65")},
+        "residence_basis": {
+            "family": ("spouse_of_citizen", "parent_of_citizen"),
+            "other": ("other_without_temporary_permit",),
+        },
+        "service": {"discharged": ("discharged_after_2022", "discharged_before_2022")},
+    }

@@ -9,6 +9,7 @@ import gc
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -337,7 +338,7 @@ async def test_operators_get_version_and_statistics() -> None:
             await operator.send("/version")
             version = operator.last_message().text or ""
             assert TABLE.meta.version in version
-            assert "Catalog ky: 184/184 translated" in version
+            assert re.search(r"Catalog ky: (\d+)/\1 translated", version), "every text translated"
             await operator.send("/stats")
             stats = operator.last_message().text or ""
             assert "finished ky: 1" in stats
@@ -354,21 +355,21 @@ async def test_reload_by_operator_command_swaps_good_content_and_refuses_broken(
                 api, lambda: handled_updates(service.application), language_code="ru", user_id=OPERATOR
             )
             rules.write_text(
-                RULES.read_text(encoding="utf-8").replace('version: "2026.11.21"', 'version: "2026.12.01"'),
+                RULES.read_text(encoding="utf-8").replace('version: "2026.12.02"', 'version: "2026.12.03"'),
                 encoding="utf-8",
             )
             old_engine = weakref.ref(runtime.engine)
             service.refreeze_after = 0.05
             await operator.send("/reload")
-            assert "Reloaded: rules decree-821@2026.12.01" in (operator.last_message().text or "")
+            assert "Reloaded: rules decree-821@2026.12.03" in (operator.last_message().text or "")
             await asyncio.sleep(0.2)
             assert gc.get_freeze_count() > 10_000  # frozen again...
             assert old_engine() is None  # ...without the replaced rule table
-            assert json.loads((await _get(f"{base}/readyz"))[1])["rules"] == "decree-821@2026.12.01"
+            assert json.loads((await _get(f"{base}/readyz"))[1])["rules"] == "decree-821@2026.12.03"
             rules.write_text("rules: [this is: not, valid", encoding="utf-8")
             await operator.send("/reload")
             refused = operator.last_message().text or ""
-            assert "Reload refused; still running decree-821@2026.12.01" in refused
+            assert "Reload refused; still running decree-821@2026.12.03" in refused
             assert f"{rules}:" in refused
             person = TelegramUser(api, lambda: handled_updates(service.application), language_code="en", user_id=9)
             await person.send("/start")

@@ -46,7 +46,7 @@ def test_a_yaml_syntax_error_is_reported_once(tmp_path: Path) -> None:
     """It was reported twice: by the table's check, and again by the extraction of its texts."""
     path = BROKEN / "yaml_syntax.yaml"
     problems = _problems(path)
-    assert [(p.path, p.line) for p in problems] == [(str(path), 28)]
+    assert [(p.path, p.line) for p in problems] == [(str(path), 31)]
     assert problems[0].message.startswith("YAML syntax error: mapping values are not allowed here")
 
 
@@ -55,7 +55,7 @@ def test_table_and_catalog_problems_are_reported_together(tmp_path: Path) -> Non
     shutil.copytree(LOCALES, locales)
     shutil.copy(UNPARSEABLE_RU, locales / "ru" / "LC_MESSAGES" / "messages.po")
     problems = _problems(BROKEN / "unknown_outcome.yaml", locales)
-    assert [(Path(p.path).name, p.line) for p in problems] == [("unknown_outcome.yaml", 77), ("messages.po", 14)]
+    assert [(Path(p.path).name, p.line) for p in problems] == [("unknown_outcome.yaml", 80), ("messages.po", 14)]
 
 
 def test_the_rules_file_is_read_and_parsed_once(yaml_reads: tuple[list[str], list[str]]) -> None:
@@ -85,8 +85,8 @@ def _config() -> None:
 @pytest.mark.parametrize(
     ("make", "kind", "located"),
     [
-        (_yaml, YamlSyntaxError, ("yaml_syntax.yaml", 28, "")),
-        (_table, TableError, (str(BROKEN / "unknown_key.yaml"), 64, "outcome 'requirement_met'")),
+        (_yaml, YamlSyntaxError, ("yaml_syntax.yaml", 31, "")),
+        (_table, TableError, (str(BROKEN / "unknown_key.yaml"), 67, "outcome 'requirement_met'")),
         (_catalog, CatalogError, (str(UNPARSEABLE_RU), 14, "")),
         (_config, ConfigError, ("environment", 0, "PORT")),
     ],

@@ -19,7 +19,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 #: permit after a year on RVP, with no military service. The requirement applies to him.
 TAJIK = {
     "sex": "male",
-    "age": "18_65",
+    "age": "18_64",
     "citizenship": "tajikistan",
     "application": "residence_permit",
     "residence_basis": "after_temporary_permit",

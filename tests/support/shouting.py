@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.dates import PATTERN_CONTEXT
+
 __all__ = ["Shouting"]
 
 
@@ -19,4 +21,5 @@ class Shouting:
         return self.gettext(singular if n == 1 else plural)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self.gettext(message)
+        # A date pattern is not text: its letters are fields (D is the day of the year, not d).
+        return message if context == PATTERN_CONTEXT else self.gettext(message)

@@ -36,7 +36,7 @@ def test_question_buttons_carry_ids_and_labels(engine: Engine) -> None:
 
 
 def test_hints_are_shown_under_the_question(engine: Engine) -> None:
-    session, _ = engine.from_answers({"sex": "male", "age": "18_65", "citizenship": "uzbekistan"})
+    session, _ = engine.from_answers({"sex": "male", "age": "18_64", "citizenship": "uzbekistan"})
     step = engine.step(session)
     assert isinstance(step, Question)
     screen = question_screen(step, T, V, can_go_back=True)
@@ -100,7 +100,7 @@ def test_a_section_added_to_the_outcome_is_shown(engine: Engine, monkeypatch: py
     monkeypatch.setattr("bot.telegram.screens.outcome_sections", with_a_new_section)
     _, decision, session = play(engine, TAJIK)
     text = "\n\n".join(s.text for s in outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE))
-    assert "\n\n<b>A &lt;new&gt; section</b>\n• Something new.\n   <i>And why.</i>\n\nInformation checked on " in text
+    assert "\n\n<b>A &lt;new&gt; section</b>\n• Something new.\n   <i>And why.</i>\n\nChecked on " in text
 
 
 def test_split_keeps_sections_whole_and_in_order() -> None:

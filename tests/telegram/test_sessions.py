@@ -100,7 +100,7 @@ async def test_kill_9_in_the_middle_of_a_conversation_loses_nothing(tmp_path: Pa
             await wait_for(lambda: bool(api.messages(user.id)) and api.messages(user.id)[-1].outgoing, "the welcome")
             await press("Start")
             await press("A man")
-            await press("18 to 65")
+            await press("18 to 64")
             process.kill()  # SIGKILL: no shutdown, no flush
             await process.wait()
             process = await _start_process(api, tmp_path)
@@ -115,7 +115,7 @@ async def test_kill_9_in_the_middle_of_a_conversation_loses_nothing(tmp_path: Pa
     record = await store.get(key)
     await store.close()
     assert record is not None
-    assert dict(record.session.answers) == {"sex": "male", "age": "18_65", "citizenship": "tajikistan"}
+    assert dict(record.session.answers) == {"sex": "male", "age": "18_64", "citizenship": "tajikistan"}
 
 
 # Two processes, one store ------------------------------------------------------------------------
@@ -219,17 +219,17 @@ async def test_a_store_that_is_down_gets_a_notice_and_nothing_is_lost() -> None:
         await user.click(t("tg").gettext(screens.START))
         await user.click(t("tg").gettext("A man"))
         store.down = True
-        await user.click(t("tg").gettext("18 to 65"))
+        await user.click(t("tg").gettext("18 to 64"))
         assert user.last_callback_answer()["text"] == t("tg").gettext(screens.STORE_UNAVAILABLE)  # type: ignore[index]
         await user.send("hello")
         assert user.last_message().text == t("tg").gettext(screens.STORE_UNAVAILABLE)
         store.down = False
-        await user.click(t("tg").gettext("18 to 65"))
+        await user.click(t("tg").gettext("18 to 64"))
         question = t("tg").gettext("Which country's citizen are you?")
         assert any(question in (m.text or "") for m in user.messages), "the pressed question moved on"
         record = await store.get(key_of(user))
         assert record is not None
-        assert dict(record.session.answers) == {"sex": "male", "age": "18_65"}
+        assert dict(record.session.answers) == {"sex": "male", "age": "18_64"}
         assert app.bot_data.runtime.metrics["store_unavailable"] == 2
 
 
@@ -258,10 +258,10 @@ async def test_redis_going_away_mid_conversation() -> None:
         await user.click(t("ky").gettext(screens.START))
         await user.click(t("ky").gettext("A man"))
         redis_server.stop()
-        await user.click(t("ky").gettext("18 to 65"))
+        await user.click(t("ky").gettext("18 to 64"))
         assert user.last_callback_answer()["text"] == t("ky").gettext(screens.STORE_UNAVAILABLE)  # type: ignore[index]
         redis_server.start()
-        await user.click(t("ky").gettext("18 to 65"))
+        await user.click(t("ky").gettext("18 to 64"))
         question = t("ky").gettext("Which country's citizen are you?")
         assert any(question in (m.text or "") for m in user.messages), "the pressed question moved on"
 
