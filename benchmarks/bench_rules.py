@@ -278,6 +278,7 @@ def _as_data(
                 "title": f"Source number {i + 1}",
                 "url": f"https://example.org/source/{i + 1}",
                 "date": "2025-12",
+                "grade": "B",
             }
             for i, s in enumerate(sources)
         ],

@@ -18,6 +18,7 @@ from bot.core.engine import Decision, Engine, Question
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, SourceLanguage
 from bot.core.present import outcome_view, question_view
 from bot.core.table import CONFIDENCES, VERDICTS, Table
+from tests.support.golden import GOLDEN
 from tests.support.shipped import ROOT, RULES, TAJIK
 
 SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -607,3 +608,25 @@ def test_graph_to_an_unwritable_path_is_a_clear_error(capsys: pytest.CaptureFixt
     target = tmp_path / "missing-dir" / "graph.mmd"
     assert main(["graph", "-o", str(target)]) == 1
     assert str(target) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("answers", "asked", "outcome", "verdict", "confidence"),
+    [case[1:] for case in GOLDEN],
+    ids=[case[0] for case in GOLDEN],
+)
+def test_advise_gives_each_golden_conversation_the_briefs_verdict_from_the_questions_it_needs(
+    capsys: pytest.CaptureFixture[str],
+    answers: dict[str, str],
+    asked: list[str],
+    outcome: str,
+    verdict: str,
+    confidence: str,
+) -> None:
+    # Given every answer at once plus one it does not need, advise uses only those a conversation asks.
+    spare = {"citizenship_basis": "unknown"} if "citizenship_basis" not in answers else {"residence_basis": "unknown"}
+    result = advise_json(capsys, {**answers, **spare})
+    shown = result["outcome"]
+    assert (shown["id"], shown["verdict"], shown["confidence"]) == (outcome, verdict, confidence)
+    assert list(shown["answers"]) == asked
+    assert set(result.get("ignored", [])) == set({**answers, **spare}) - set(asked)
