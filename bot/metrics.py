@@ -38,12 +38,14 @@ ERROR_KINDS = ("BadRequest", "Forbidden", "NetworkError", "RetryAfter", "TimedOu
 EVENTS = (
     "buttons_rejected",
     "buttons_stale",
+    "callback_answers_failed",
     "reloads",
     "reloads_refused",
     "store_conflicts",
     "store_unavailable",
     "updates_duplicate",
     "updates_handled",
+    "updates_unreadable",
 )
 
 

@@ -38,6 +38,7 @@ from bot.service.content import load_content
 from bot.storage.base import StoreUnavailable
 from bot.telegram.application import Runtime, start_background, stop_background
 from bot.telegram.send import retry_seconds
+from bot.telegram.tolerant import read_update
 
 __all__ = ["Service", "backoff"]
 
@@ -161,11 +162,18 @@ class Service:
             return web.Response(status=503, text="not started yet\n")
         try:
             data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except (JSONDecodeError, TypeError, ValueError, KeyError):
+        except (JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return web.Response(status=400, text="not JSON\n")
+        if not isinstance(data, dict):
             return web.Response(status=400, text="not an update\n")
-        await self.application.update_queue.put(update)
+        # One Telegram cannot read is recorded and answered 200: refused, it would come back forever.
+        update = read_update(data, self.application.bot, self._unreadable)
+        if update is not None:
+            await self.application.update_queue.put(update)
         return web.Response(text="ok\n")
+
+    def _unreadable(self) -> None:
+        self.runtime.metrics["updates_unreadable"] += 1
 
     # Running ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from telegram import BotCommand, Update
 from telegram.constants import FloodLimit
@@ -36,6 +36,7 @@ from bot.telegram.http import AiohttpRequest
 from bot.telegram.operator import OPERATOR_COMMANDS, on_operator, operator_version
 from bot.telegram.runtime import CONTEXT_TYPES, BotApplication, BotData, Context, Runtime, Store
 from bot.telegram.send import retrying
+from bot.telegram.tolerant import TolerantBot
 from bot.telegram.updates import PerChatUpdateProcessor
 
 __all__ = [
@@ -70,25 +71,29 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     timeouts = (
         {} if timeout is None else {"read_timeout": timeout, "write_timeout": timeout, "connect_timeout": timeout}
     )
-    builder = (
-        ApplicationBuilder()
-        .context_types(CONTEXT_TYPES)
-        .token(settings.token)
-        .base_url(f"{settings.api_base_url}/bot")
-        .base_file_url(f"{settings.api_base_url}/file/bot")
-        # python-telegram-bot's own pool sizes: 256 connections for calls, 1 for getUpdates.
-        .request(AiohttpRequest(256, **timeouts))
-        .get_updates_request(AiohttpRequest(1, **timeouts))
-        .concurrent_updates(processor)
-    )
+    limiter = None
     if rate_limit:
         # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)
         # lets ~60 out in the first second, and each 429 then halts every chat for retry_after + 0.1 s.
         # Telegram's limit is per bot: replicas of one bot share it (MESSAGES_PER_SECOND each).
         per_message = 1 / min(settings.messages_per_second, FloodLimit.MESSAGES_PER_SECOND)
         limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=per_message, max_retries=3)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
-    application: BotApplication = builder.build()
+
+    def unreadable() -> None:
+        runtime.metrics["updates_unreadable"] += 1
+
+    bot = TolerantBot(
+        settings.token,
+        base_url=f"{settings.api_base_url}/bot",
+        base_file_url=f"{settings.api_base_url}/file/bot",
+        # python-telegram-bot's own pool sizes: 256 connections for calls, 1 for getUpdates.
+        request=AiohttpRequest(256, **timeouts),
+        get_updates_request=AiohttpRequest(1, **timeouts),
+        rate_limiter=limiter,
+        on_unreadable=unreadable,
+    )
+    built = ApplicationBuilder().context_types(CONTEXT_TYPES).bot(bot).concurrent_updates(processor).build()
+    application = cast(BotApplication, built)
     application.bot_data.runtime = runtime
     _add_handlers(application)
     return application

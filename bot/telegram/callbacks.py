@@ -59,8 +59,13 @@ def encode(kind: Press, version: str, *args: str) -> str:
 
 def decode(data: str | None) -> Callback:
     """Parse callback data; anything malformed gives :data:`INVALID`."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    try:
+        size = len(data.encode()) if data else 0
+    except UnicodeEncodeError:  # a lone surrogate: Telegram never sends one, a forger might
         return INVALID
+    if not size or size > MAX_BYTES:
+        return INVALID
+    assert data is not None
     code, _, rest = data.partition(":")
     kind = _KINDS.get(code)
     parts = rest.split(":") if rest else []

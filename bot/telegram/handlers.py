@@ -118,6 +118,10 @@ def handler(body: Callable[[Turn], Awaitable[None]]) -> UpdateCallback:
     """The python-telegram-bot callback that runs ``body`` on the update's turn, and says so if the store is down."""
 
     async def callback(update: Update, context: Context) -> None:
+        if update.effective_user is None:
+            # No sender (a channel post, an anonymous admin): no session can be kept or answered.
+            log.info("ignored an update without a sender")
+            return
         turn = Turn.of(update, context)
         try:
             await body(turn)
@@ -187,9 +191,30 @@ async def _point_to_private_chat(turn: Turn) -> None:
     notice = turn.rt.t(turn.lang).gettext(screens.PRIVATE_ONLY).format(link=link)
     query = turn.update.callback_query
     if query is not None:
-        await retrying(lambda: query.answer(notice))
-    elif chat.type != ChatType.CHANNEL:  # a bot cannot usefully reply in a channel; nothing is stored
+        await _answer(turn, notice)
+        return
+    message, user = turn.update.message, turn.update.effective_user
+    # Edits, other bots and anonymous admins get nothing: only a person's new message is answered once.
+    if message is None or user is None or user.is_bot or message.sender_chat is not None:
+        return
+    if chat.type != ChatType.CHANNEL:  # a bot cannot usefully reply in a channel; nothing is stored
         await send(turn.context, chat.id, plain(notice))
+
+
+async def _answer(turn: Turn, notice: str) -> None:
+    """Answer the button press (stop its spinner), with ``notice`` as a pop-up if there is one.
+
+    A press Telegram no longer accepts an answer for (older than about 15 s, or the answer already
+    lost to a network fault) is not the person's problem: it is counted, and never reported to them
+    as an error, since the screen they asked for has been shown.
+    """
+    query = turn.update.callback_query
+    assert query is not None
+    try:
+        await retrying(lambda: query.answer(notice or None))
+    except TelegramError as exc:
+        turn.rt.metrics["callback_answers_failed"] += 1
+        log.info("could not answer a button press: %s", type(exc).__name__)
 
 
 @handler
@@ -227,7 +252,7 @@ async def on_button(turn: Turn) -> None:
         notice = rt.t(turn.lang).gettext(screens.STORE_UNAVAILABLE)
     finally:
         if not duplicate:
-            await retrying(lambda: query.answer(notice or None))
+            await _answer(turn, notice)
 
 
 def _is_welcome(message: Message | None) -> bool:

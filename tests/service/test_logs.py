@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
-from bot.service.logs import configure_logging, redact_secrets
+from bot.service.logs import configure_logging, redact_personal, redact_secrets
 
 SECRET = "987654:SECRETsecretSECRET_for_the_log_test"
 
@@ -31,3 +32,55 @@ def test_chatty_libraries_never_log_below_warning() -> None:
     configure_logging("DEBUG")
     for name in ("httpx", "httpcore", "telegram"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
+
+
+UPDATE = {
+    "update_id": 5,
+    "message": {
+        "message_id": 1,
+        "from": {"id": 555000111, "is_bot": False, "first_name": "Dilnoza", "username": "dilnoza_k"},
+        "chat": {"id": 555000111, "type": "private"},
+        "text": "паспорт FA1234567",
+    },
+}
+PRIVATE = ("555000111", "Dilnoza", "dilnoza_k", "FA1234567")
+
+
+def _formatted(caplog: pytest.LogCaptureFixture) -> str:
+    handler = logging.StreamHandler()
+    return "\n".join(handler.format(record) for record in caplog.records)
+
+
+def test_raw_updates_and_answers_are_logged_as_their_size_and_hash(caplog: pytest.LogCaptureFixture) -> None:
+    configure_logging("DEBUG")
+    log = logging.getLogger("telegram.ext.ExtBot")
+    with caplog.at_level(logging.DEBUG):
+        log.critical("Error while parsing updates! Received data was %r", [UPDATE])
+        log.error('Can not load invalid JSON data: "%s"', json.dumps({"ok": True, "result": UPDATE})[:150])
+        log.critical("Received data was: %r", UPDATE)
+    text = _formatted(caplog)
+    assert [p for p in PRIVATE if p in text] == []
+    assert text.count("sha256") == 3, "each raw datum is named by its size and hash, to match reports"
+
+
+def test_personal_fields_are_redacted_in_messages_reprs_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    configure_logging("DEBUG")
+    log = logging.getLogger("maslahat.test")
+    with caplog.at_level(logging.DEBUG):
+        log.warning(f"update {UPDATE}")  # a dict formatted into the message itself
+        log.warning("User(first_name='Dilnoza', id=555000111, is_bot=False, username='dilnoza_k')")
+        try:
+            raise ValueError(f"cannot handle {json.dumps(UPDATE, ensure_ascii=False)}")
+        except ValueError:
+            log.exception("handler failed")
+    text = _formatted(caplog)
+    assert [p for p in PRIVATE if p in text] == []
+    assert "handler failed" in text
+    assert "ValueError" in text, "the traceback is kept, its data redacted"
+
+
+def test_redaction_keeps_what_names_no_one() -> None:
+    assert redact_personal("reloaded rules decree-821@2026.12.02 in 0.4 s") == (
+        "reloaded rules decree-821@2026.12.02 in 0.4 s"
+    )
+    assert redact_personal('{"update_id": 5, "id": 42}') == '{"update_id": 5, "id": «redacted»}'

@@ -496,10 +496,12 @@ class FakeBotApi:
 
         Kinds: "retry_after" (429 with ``retry_after`` seconds), "server_error" (``status`` 500 as JSON,
         or 502 as nginx's HTML page), "not_modified", "not_found", "forbidden" (blocked by the user),
-        and "timeout": the call is carried out, but its answer is held for ``seconds`` first, as when
-        Telegram is slow; a client that gives up earlier sees a timeout although the call took effect.
+        "timeout": the call is carried out, but its answer is held for ``seconds`` first, as when
+        Telegram is slow; a client that gives up earlier sees a timeout although the call took effect;
+        and "truncated": the call is carried out, but its answer is cut off halfway (invalid JSON), as
+        when a connection breaks or a proxy mangles the body.
         """
-        kinds = {"retry_after", "server_error", "not_modified", "not_found", "forbidden", "timeout"}
+        kinds = {"retry_after", "server_error", "not_modified", "not_found", "forbidden", "timeout", "truncated"}
         if kind not in kinds:
             raise ValueError(f"unknown failure kind {kind!r}; expected one of {sorted(kinds)}")
         if method.lower() not in _CANONICAL:
@@ -715,14 +717,14 @@ class FakeBotApi:
         self.calls.append((_CANONICAL[name], params))
         failure = self._take_failure(name)
         try:
-            if failure and failure.kind != "timeout":
+            if failure and failure.kind not in {"timeout", "truncated"}:
                 raise self._failure_error(name, failure)
             self._check_flood(name, params)
             handler = self._handlers.get(name)
             result = await handler(params) if handler else True
         except ApiError as error:
             return error.response()
-        if failure:  # "timeout": done, but answered late
+        if failure and failure.kind == "timeout":  # done, but answered late
             await self._sleep(failure.seconds)
         description = None
         if isinstance(result, _Described):
@@ -730,6 +732,9 @@ class FakeBotApi:
         body: JSON = {"ok": True, "result": result}
         if description:
             body["description"] = description
+        if failure and failure.kind == "truncated":  # done, but the answer breaks off
+            text = json.dumps(body, ensure_ascii=False)
+            return web.Response(text=text[: len(text) // 2], content_type="application/json")
         return web.json_response(body)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
