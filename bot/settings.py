@@ -15,6 +15,7 @@ from dotenv.parser import parse_stream
 
 from bot.problems import Problem, ProblemsError
 from bot.storage import DEFAULT_STORAGE_URL, storage_problem
+from bot.storage.base import private_directory
 
 __all__ = [
     "DEFAULT_API",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 DEFAULT_API = "https://api.telegram.org"
+#: The shortest SESSION_SECRET accepted: it keys the hash of every user id (256 bits, as generated).
+MIN_SECRET_BYTES = 32
 #: Where a setting given in neither a .env file nor on the command line is read from (or missing).
 ENVIRONMENT = "environment"
 #: Where a setting given as an option of the command stands.
@@ -240,6 +243,12 @@ def settings_from(
     if storage:
         fail("STORAGE_URL", storage)
     session_secret: bytes | None = env["SESSION_SECRET"].encode() if env.get("SESSION_SECRET") else None
+    if session_secret is not None and len(session_secret) < MIN_SECRET_BYTES:
+        fail(
+            "SESSION_SECRET",
+            f"SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes (it keys the hash of every user id); "
+            "make one with: python -c 'import secrets; print(secrets.token_hex(32))'",
+        )
     secret_file = env.get("SESSION_SECRET_FILE") or (str(secret_file_default) if secret_file_default else None)
     if session_secret is None and secret_file:
         try:
@@ -274,7 +283,7 @@ def _read_or_create_secret(path: Path) -> bytes:
     the session store, so a copy of the store alone cannot be matched against user ids.
     """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_hex(32) + "\n")

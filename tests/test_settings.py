@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -130,11 +132,33 @@ def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatc
     assert env["PORT"] == "9002"
 
 
+SAME = "the same secret, thirty-two bytes or more"
+
+
 def test_settings_secret_is_stable_when_configured() -> None:
-    one = settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": "same"})
-    two = settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": "same"})
-    assert one.session_secret == two.session_secret == b"same"
+    one = settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": SAME})
+    two = settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": SAME})
+    assert one.session_secret == two.session_secret == SAME.encode()
     assert isinstance(Settings(token=TOKEN).session_secret, bytes)
+
+
+@pytest.mark.parametrize("secret", ["x", "short but not 32 bytes"])
+def test_a_session_secret_shorter_than_32_bytes_is_a_configuration_error(secret: str) -> None:
+    """Before: SESSION_SECRET=x was accepted, and a stolen store could be matched to ids by brute force."""
+    with pytest.raises(ConfigError, match="SESSION_SECRET must be at least 32 bytes"):
+        settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET": secret})
+
+
+def test_the_session_key_file_and_its_directory_are_the_owners_alone_whatever_the_umask(tmp_path: Path) -> None:
+    """Before: under a umask of 022 the key's directory was readable by every user of the host."""
+    key = tmp_path / "state" / "session.key"
+    old = os.umask(0o022)
+    try:
+        settings_from({"BOT_TOKEN": TOKEN, "SESSION_SECRET_FILE": str(key)})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
 
 
 # Where each problem stands: settings problems are Problems like the rule table's and catalogs'.

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.engine import Session
@@ -30,10 +32,32 @@ __all__ = [
     "decode_record",
     "encode_record",
     "person_key",
+    "private_directory",
+    "private_file",
 ]
 
 #: How many update ids a record remembers to recognise a redelivered update.
 RECENT_UPDATES = 20
+
+
+def private_directory(path: Path) -> None:
+    """Create the directory ``path`` (and its parents) for the owner only, whatever the umask.
+
+    An existing directory is left as the deployment made it (a Docker volume, a systemd StateDirectory).
+    """
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened; make sure
+
+
+def private_file(path: Path) -> None:
+    """Create the empty file ``path`` readable and writable by the owner only, unless it exists."""
+    private_directory(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
 
 
 def person_key(secret: bytes, user_id: int) -> str:

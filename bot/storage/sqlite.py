@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record
+from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record, private_file
 
 __all__ = ["CHECKPOINT_EVERY", "PURGE_BATCH", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -113,7 +113,8 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives its -wal and -shm files the database file's permissions: owner only.
+            private_file(self.path)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
             try:
                 self._refuse_newer(db)  # before WAL mode, which would change a file this code must not touch

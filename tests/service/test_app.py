@@ -468,7 +468,12 @@ async def _process(
 ) -> asyncio.subprocess.Process:
     """A bot process that is ready: /readyz answers 200."""
     process = await start_bot(
-        api, state, SESSION_SECRET="one secret for both runs", MASLAHAT_RULES=str(rules), PORT=str(port), **extra
+        api,
+        state,
+        SESSION_SECRET="one secret for both runs, 32 bytes+",
+        MASLAHAT_RULES=str(rules),
+        PORT=str(port),
+        **extra,
     )
     async with aiohttp.ClientSession() as http:
         for _ in range(1000):

@@ -8,7 +8,9 @@ test waits.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -347,6 +349,22 @@ async def test_sqlite_a_new_file_gets_the_schema_even_opened_by_several_processe
     finally:
         await asyncio.gather(*(store.close() for store in stores))
     assert user_version(path) == SCHEMA_VERSION
+
+
+async def test_sqlite_state_is_the_owners_alone_whatever_the_umask(tmp_path: Path) -> None:
+    """Before: under a umask of 022 the database, its WAL and the state directory were world-readable."""
+    old = os.umask(0o022)
+    try:
+        store = SQLiteStore(tmp_path / "state" / "maslahat.db", ttl=60)
+        await store.put("k", Record(Session("ru", {"sex": "male"})), expected=0)
+    finally:
+        os.umask(old)
+    state = tmp_path / "state"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    files = sorted(state.iterdir())
+    assert [f.name for f in files][:2] == ["maslahat.db", "maslahat.db-shm"]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == dict.fromkeys((f.name for f in files), 0o600)
+    await store.close()
 
 
 async def test_sqlite_an_older_file_is_migrated(tmp_path: Path) -> None:
