@@ -121,12 +121,13 @@ def plan_text(engine: Engine, session: Session, *, new: bool) -> Plan:
 
 
 def plan_press(engine: Engine, session: Session, pressed: Callback, version: str, *, on_welcome: bool) -> Plan:
-    """A button press. Answers and Back are checked against the current question and table version;
-    Start over and the language buttons work whatever version they were made under."""
+    """A button press. An answer counts if its question is the current one and its option still exists,
+    whichever table version the button was made under (a reload does not strand people mid-question);
+    Back only under the current version; Start over and the language buttons work under any."""
     if pressed.kind is Press.INVALID:
         return Plan(session, Show.CURRENT, notice=INVALID_BUTTON, save=False)
     at_outcome = isinstance(engine.step(session), Decision)
-    if pressed.kind in {Press.ANSWER, Press.BACK} and pressed.version != version:
+    if pressed.kind is Press.BACK and pressed.version != version:
         return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
     show = Show.CURRENT if at_outcome else Show.IN_PLACE
     if pressed.kind is Press.ANSWER:

@@ -87,6 +87,8 @@ class Service:
         #: Reloads started by SIGHUP and not yet finished. Kept here because the event loop holds
         #: tasks only weakly: one nothing else refers to could be collected in the middle of its run.
         self.reloading: set[asyncio.Task[list[str]]] = set()
+        #: A SIGHUP came while a reload was under way: one more reload follows it, however many came.
+        self.reload_again = False
         application.bot_data.reload = self.reload
 
     # Content ------------------------------------------------------------------------------
@@ -185,7 +187,15 @@ class Service:
         loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
 
     def _reload_on_signal(self) -> None:
-        """Start a reload for SIGHUP, kept in :attr:`reloading` until it is done."""
+        """Start a reload for SIGHUP, kept in :attr:`reloading` until it is done.
+
+        SIGHUPs that come while one is under way are folded into a single reload after it: it may
+        have read the files before they changed, and twenty signals in a second need not cost twenty
+        full reloads.
+        """
+        if self.reloading:
+            self.reload_again = True
+            return
         task = asyncio.get_running_loop().create_task(self.reload(), name="reload on SIGHUP")
         self.reloading.add(task)
         task.add_done_callback(self._reloaded)
@@ -193,6 +203,9 @@ class Service:
     def _reloaded(self, task: asyncio.Task[list[str]]) -> None:
         """Forget a finished SIGHUP reload and log how it ended: no one awaits it to hear of a failure."""
         self.reloading.discard(task)
+        if self.reload_again and not task.cancelled():
+            self.reload_again = False
+            self._reload_on_signal()
         if task.cancelled():
             log.info("reload on SIGHUP cancelled: the bot is stopping")
         elif (error := task.exception()) is not None:

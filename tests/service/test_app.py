@@ -552,7 +552,7 @@ async def test_sigterm_during_a_conversation_loses_nothing(tmp_path: Path) -> No
     store = SQLiteStore(tmp_path / "maslahat.db", ttl=3600)
     from bot.storage.base import person_key
 
-    record: Record | None = await store.get(person_key(b"one secret for both runs", user.id))
+    record: Record | None = await store.get(person_key(b"one secret for both runs, 32 bytes+", user.id))
     await store.close()
     assert record is not None
     assert dict(record.session.answers) == {"sex": "male"}
@@ -571,3 +571,35 @@ def test_json_log_lines_are_valid_json_with_the_traceback() -> None:
     assert entry["level"] == "ERROR"
     assert entry["message"] == "it failed: x"
     assert "ValueError: boom" in entry["exception"]
+
+
+async def test_sighups_that_come_during_a_reload_are_folded_into_one_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: 20 SIGHUPs in a second ran 20 full reloads."""
+    service, runtime = _idle_service()
+    release = threading.Event()
+    real_load = app_module.load_content
+    loads: list[Path] = []
+
+    def held_load(rules: Path, locales: Path) -> Content:
+        loads.append(rules)
+        release.wait(10)
+        return real_load(rules, locales)
+
+    monkeypatch.setattr(app_module, "load_content", held_load)
+    loop = asyncio.get_running_loop()
+    service._on_signals()
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        await wait_for(lambda: bool(service.reloading), "the first reload starts", timeout=5)
+        for _ in range(19):
+            os.kill(os.getpid(), signal.SIGHUP)
+            await asyncio.sleep(0.01)
+        release.set()
+        await wait_for(lambda: len(loads) == 2 and not service.reloading, "the one reload that follows", timeout=10)
+        await asyncio.sleep(0.2)
+    finally:
+        release.set()
+        for handled in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(handled)
+    assert len(loads) == 2, "one reload, then one more for every signal that came during it"
+    assert runtime.metrics["reloads"] == 2

@@ -203,13 +203,25 @@ async def test_a_button_from_an_old_message_gets_a_notice_and_changes_nothing(bo
     assert await answers_of(bot, user) == {"sex": "male"}
 
 
-async def test_a_button_from_an_older_rule_table_gets_a_notice(bot: Harness) -> None:
+async def test_a_button_from_before_a_reload_counts_when_its_question_and_option_remain(bot: Harness) -> None:
+    """Before: every press made under the previous table version was refused as "from an earlier question"."""
     user = bot.user("en")
     await user.send("/start")
     await user.click("Start")
     await user.click_data("a:" + version_tag("decree-821@2025.01.01") + ":sex:male")
+    assert not user.last_callback_answer().get("text")  # type: ignore[union-attr]
+    assert "How old are you?" in (user.last_message().text or "")
+
+
+async def test_a_button_whose_option_was_retired_since_gets_a_notice(bot: Harness) -> None:
+    user = bot.user("en")
+    await user.send("/start")
+    await user.click("Start")
+    await user.click("A man")
+    await user.click_data("a:" + version_tag("decree-821@2026.11.21") + ":age:18_65")
     assert user.last_callback_answer()["text"] == moves.STALE_BUTTON  # type: ignore[index]
-    assert "Are you a man or a woman?" in (user.last_message().text or "")
+    assert "How old are you?" in (user.last_message().text or "")
+    assert await answers_of(bot, user) == {"sex": "male"}
 
 
 @pytest.mark.parametrize(
