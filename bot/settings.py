@@ -88,6 +88,8 @@ class Settings:
     operator_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
     log_format: str = "text"
+    #: The key file this start created because it was missing (None if it was there or not used).
+    created_secret_file: Path | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -250,8 +252,11 @@ def settings_from(
             "make one with: python -c 'import secrets; print(secrets.token_hex(32))'",
         )
     secret_file = env.get("SESSION_SECRET_FILE") or (str(secret_file_default) if secret_file_default else None)
+    created_secret_file: Path | None = None
     if session_secret is None and secret_file:
         try:
+            if not Path(secret_file).exists():
+                created_secret_file = Path(secret_file)
             session_secret = _read_or_create_secret(Path(secret_file))
         except OSError as exc:
             fail("SESSION_SECRET_FILE", f"SESSION_SECRET_FILE {secret_file}: {exc.strerror}")
@@ -273,6 +278,7 @@ def settings_from(
         operator_ids=frozenset(int(part) for part in operators),
         log_level=log_level,
         log_format=log_format,
+        created_secret_file=created_secret_file,
     )
 
 

@@ -106,6 +106,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _fatal([str(p) for p in exc.problems], json_format, prefix="")
         return EXIT_PROBLEMS
     store = open_store(settings.storage_url, settings.retention_days * 86400)
+    if settings.created_secret_file is not None and (stranded := _sessions_held(settings.storage_url)):
+        # A new key would make every stored session unreachable, silently: say so instead.
+        settings.created_secret_file.unlink()
+        _fatal(
+            [
+                f"the session key {settings.created_secret_file} is missing, but the store holds {stranded} "
+                "session(s) made with the old key: restore the key file (or set SESSION_SECRET to the old "
+                "secret); to start afresh on purpose, delete the store first"
+            ],
+            json_format,
+        )
+        return EXIT_PROBLEMS
     runtime = Runtime(loaded.engine, loaded.catalogs, store, settings)
     service = Service(build_application(runtime), runtime, args.rules, args.locales)
     try:
@@ -124,6 +136,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _fatal([str(exc.strerror or exc)], json_format)
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _sessions_held(storage_url: str) -> int:
+    """How many sessions the store at ``storage_url`` holds now; 0 if it cannot be read yet."""
+
+    async def count() -> int:
+        store = open_store(storage_url, 60)  # its own connection, closed here; the bot opens its own
+        try:
+            return await store.size()
+        except StoreUnavailable:
+            return 0
+        finally:
+            await store.close()
+
+    return asyncio.run(count())
 
 
 def _fatal(messages: Iterable[str], json_format: bool, prefix: str = "maslahat: ") -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -38,6 +40,8 @@ _MIGRATIONS = (
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+#: One row rewritten by every health check: proof that a write commits (not part of the schema version).
+_HEALTH_TABLE = "CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), written REAL NOT NULL)"
 
 #: purge() deletes at most this many records per transaction, and between two batches pauses as long
 #: as the batch took: updates of this process wait for one batch at most, other processes on the same
@@ -108,11 +112,15 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._checkpointer: _Checkpointer | None = None
+        #: The file's (device, inode) when first opened: a deleted or replaced file is noticed, not recreated.
+        self._identity: tuple[int, int] | None = None
+        self._lost_reported = False
 
     # Connection ---------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
+            self._check_identity()
             # SQLite gives its -wal and -shm files the database file's permissions: owner only.
             private_file(self.path)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
@@ -125,6 +133,8 @@ class SQLiteStore:
                 db.close()
                 raise
             self._db = db
+            stat = os.stat(self.path)
+            self._identity = self._identity or (stat.st_dev, stat.st_ino)
             if self._checkpointer is None:
                 self._checkpointer = _Checkpointer(self.path, CHECKPOINT_EVERY)
                 self._checkpointer.start()
@@ -177,6 +187,7 @@ class SQLiteStore:
         def guarded() -> T:
             with self._lock:
                 try:
+                    self._check_identity()  # one stat(): nothing is written to a file deleted meanwhile
                     return work(self._connect())
                 except sqlite3.Error as exc:
                     self._reset()
@@ -252,8 +263,35 @@ class SQLiteStore:
             await asyncio.sleep(time.monotonic() - started)
 
     async def ping(self) -> None:
-        # One row at most, not count(*): that scans every session, 8-28 ms with 1,000,000 stored.
-        await self._run(lambda db: db.execute("SELECT 1 FROM sessions LIMIT 1").fetchone())
+        """Check that the file is the one opened, that sessions can be read, and that a write commits.
+
+        The write is one row of its own table (no schema version change, so older replicas on the
+        same file are not disturbed): a read-only file or a full disk fails it, where a read passes.
+        """
+
+        def work(db: sqlite3.Connection) -> None:
+            # One row at most, not count(*): that scans every session, 8-28 ms with 1,000,000 stored.
+            db.execute("SELECT 1 FROM sessions LIMIT 1").fetchone()
+            db.execute(_HEALTH_TABLE)
+            db.execute("INSERT OR REPLACE INTO health (id, written) VALUES (1, ?)", (self._clock(),))
+
+        await self._run(work)
+
+    def _check_identity(self) -> None:
+        """Raise if the file opened before was deleted or replaced: reopening would start an empty store."""
+        if self._identity is None:
+            return
+        try:
+            stat = os.stat(self.path)
+            same = (stat.st_dev, stat.st_ino) == self._identity
+        except FileNotFoundError:
+            same = False
+        if same:
+            return
+        if not self._lost_reported:
+            self._lost_reported = True
+            log.error("the session store %s was deleted or replaced while running; restore it or restart", self.path)
+        raise OSError(errno.ENOENT, "the session store file was deleted or replaced while running")
 
     async def close(self) -> None:
         def work() -> None:

@@ -612,3 +612,36 @@ def test_sqlite_connections_switching_a_new_file_to_wal_together_never_see_it_lo
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         db.close()
     assert failures == []
+
+
+async def test_sqlite_ping_fails_when_writes_fail_though_reads_pass(tmp_path: Path) -> None:
+    """Before: /readyz said "storage ok" with a read-only database or a full disk (its ping only read)."""
+    store = SQLiteStore(tmp_path / "maslahat.db", TTL)
+    await store.ping()
+    await store.close()
+    reader = SQLiteStore(tmp_path / "maslahat.db", TTL)
+    reader._connect = lambda: sqlite3.connect(f"file:{tmp_path / 'maslahat.db'}?mode=ro", uri=True)  # type: ignore[method-assign]
+    assert await reader.get("anyone") is None, "reads still work"
+    with pytest.raises(StoreUnavailable, match="readonly"):
+        await reader.ping()
+
+
+async def test_sqlite_a_database_deleted_while_running_is_reported_not_silently_recreated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: deleting state/ while running was silent, /readyz stayed 200, and a new empty file appeared."""
+    path = tmp_path / "state" / "maslahat.db"
+    store = SQLiteStore(path, TTL)
+    await store.put("k", Record(Session("ru", {"sex": "male"})), expected=0)
+    for file in sorted(path.parent.iterdir()):
+        file.unlink()
+    path.parent.rmdir()
+    with caplog.at_level("ERROR", logger="bot.storage.sqlite"):
+        for _ in range(3):
+            with pytest.raises(StoreUnavailable, match="deleted or replaced"):
+                await store.ping()
+            with pytest.raises(StoreUnavailable):
+                await store.get("k")
+    assert not path.exists(), "no empty store is created in its place"
+    assert len([r for r in caplog.records if "deleted or replaced" in r.getMessage()]) == 1, "logged once"
+    await store.close()

@@ -189,3 +189,27 @@ async def test_in_groups_edits_other_bots_and_anonymous_admins_get_no_reply(bot:
     bot.api.message_update(person.user, group, text="/start")
     await person.wait()
     assert replies() == 1, "a person's own new message is answered, once"
+
+
+# State lost while running, or between runs -----------------------------------------------------
+
+
+async def test_a_lost_session_key_is_not_silently_replaced_while_sessions_exist(tmp_path: Path) -> None:
+    """Before: at restart a new session.key was generated without a word, and every stored session was lost."""
+    async with FakeBotApi() as api:
+        process = await start_bot(api, tmp_path)
+        try:
+            await wait_for(lambda: bool(api.calls_to("getUpdates")), "start-up")
+            person = FakeUser(9901, "Test", None, "ru")
+            api.message_update(person, text="/start")
+            await wait_for(lambda: len(api.messages(person.id)) >= 2, "the welcome")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.communicate(), timeout=20)
+        (tmp_path / "session.key").unlink()
+        process = await start_bot(api, tmp_path)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    assert "session key" in stderr.decode()
+    assert "holds 1 session" in stderr.decode()
+    assert not (tmp_path / "session.key").exists(), "no new key is left behind to be used next time"
