@@ -1,4 +1,4 @@
-"""An update python-telegram-bot cannot read is skipped, not fetched again and again.
+"""Polling that survives bad data and outages: an unreadable update is skipped, an outage ends fast.
 
 python-telegram-bot parses a whole ``getUpdates`` batch at once; one update it cannot read (a
 poll without ``persistent_id``, as a self-hosted Bot API server older than 9.6 sends) fails the
@@ -7,15 +7,22 @@ second: nobody else is answered. :class:`TolerantBot` reads such a batch again o
 time, and hands on each unreadable update as an empty one with its ``update_id`` only, so that the
 offset moves past it; it is counted (``maslahat_events{event="updates_unreadable"}``) and logged in
 one line that names no one. The webhook does the same with :func:`read_update`.
+
+When Telegram cannot be reached, python-telegram-bot's polling loop waits 1.5 times longer after
+each failure, up to 30 s: after a two-minute outage the bot answered 25.7 s after Telegram came
+back. :class:`TolerantBot` waits itself, doubling from 0.5 s up to :attr:`TolerantBot.max_backoff`
+(5 s), and hands the loop a timeout, which it retries at once: the bot is back within 5 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
 
 __all__ = ["TolerantBot", "read_update"]
@@ -51,11 +58,17 @@ class TolerantBot(ExtBot[None]):
     fetched again (at once, without long polling) and read one update at a time.
     """
 
+    #: The longest wait between two polls while Telegram cannot be reached, in seconds.
+    max_backoff = 5.0
+    #: The first wait after a failed poll.
+    min_backoff = 0.5
+
     def __init__(self, *args: Any, on_unreadable: Callable[[], None] = lambda: None, **kwargs: Any) -> None:
         """python-telegram-bot's arguments, and ``on_unreadable``: called once for each update skipped."""
         super().__init__(*args, **kwargs)
         with self._unfrozen():  # python-telegram-bot objects are read-only once built
             self._on_unreadable = on_unreadable
+            self._backoff = 0.0
 
     async def get_updates(
         self,
@@ -66,10 +79,31 @@ class TolerantBot(ExtBot[None]):
         **kwargs: Any,
     ) -> tuple[Update, ...]:
         try:
-            return await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
+            updates = await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
         except PARSE_ERRORS:
             pass  # python-telegram-bot has logged it (redacted: bot.service.logs); read them one by one
-        data = {"offset": offset, "limit": limit, "timeout": 0, "allowed_updates": allowed_updates}
+        except TimedOut:
+            raise  # the loop retries at once
+        except NetworkError as exc:
+            await self._wait_out(exc)
+            raise TimedOut(f"Telegram unreachable ({type(exc).__name__}); polling again") from exc
+        else:
+            if self._backoff:
+                log.info("Telegram answers again: polling resumed")
+                with self._unfrozen():
+                    self._backoff = 0.0
+            return updates
+        data: dict[str, Any] = {"offset": offset, "limit": limit, "timeout": 0, "allowed_updates": allowed_updates}
         raw = await self._post("getUpdates", data)
-        updates = (read_update(item, self, self._on_unreadable) for item in raw if isinstance(raw, list))
-        return tuple(u for u in updates if u is not None)
+        read = (read_update(item, self, self._on_unreadable) for item in raw if isinstance(raw, list))
+        return tuple(u for u in read if u is not None)
+
+    async def _wait_out(self, error: NetworkError) -> None:
+        """Wait before the next poll: 0.5 s, doubling to :attr:`max_backoff`; log the outage's start once."""
+        with self._unfrozen():
+            if not self._backoff:
+                log.warning(
+                    "cannot reach Telegram (%s); polling again within %.0f s", type(error).__name__, self.max_backoff
+                )
+            self._backoff = min(self.max_backoff, max(self.min_backoff, self._backoff * 2))
+        await asyncio.sleep(self._backoff)

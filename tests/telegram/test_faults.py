@@ -22,6 +22,7 @@ import pytest
 from bot.service.app import Service
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
+from bot.telegram.tolerant import TolerantBot
 from tests.support.bot import Harness, make_runtime, t
 from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
 from tests.support.processes import start_bot, wait_for
@@ -213,3 +214,27 @@ async def test_a_lost_session_key_is_not_silently_replaced_while_sessions_exist(
     assert "session key" in stderr.decode()
     assert "holds 1 session" in stderr.decode()
     assert not (tmp_path / "session.key").exists(), "no new key is left behind to be used next time"
+
+
+# An outage ------------------------------------------------------------------------------------
+
+
+async def test_after_an_outage_polling_resumes_within_the_backoff_cap(bot: Harness) -> None:
+    """Before: python-telegram-bot's backoff grew to 30 s; 25.7 s passed after a 110 s outage ended.
+
+    The outage here is eight failed polls (502, as a proxy in front of Telegram answers); with the
+    cap at 1 s it lasts some 6 s, and the next poll must come within the cap once it is over.
+    """
+    assert TolerantBot.max_backoff == 5.0  # the shipped cap; this test lowers it to stay short
+    bot.app.bot.__class__.max_backoff = 1.0
+    try:
+        user = bot.user("ru")
+        await user.send("/start")
+        bot.api.fail_next("getUpdates", "server_error", times=8, status=502)
+        await wait_for(lambda: not bot.api._failures.get("getupdates"), "the outage", timeout=30)
+        ended = time.monotonic()
+        await user.send("/help")
+        recovered = time.monotonic() - ended
+    finally:
+        bot.app.bot.__class__.max_backoff = 5.0
+    assert recovered < 1.0 + 1.0, f"answered {recovered:.1f} s after the outage ended"
