@@ -39,6 +39,7 @@ EVENTS = (
     "buttons_rejected",
     "buttons_stale",
     "callback_answers_failed",
+    "send_outcome_unknown",
     "reloads",
     "reloads_refused",
     "store_conflicts",

@@ -9,7 +9,10 @@ builds every request and reads every answer (status codes, ``retry_after``, erro
 
 Errors keep python-telegram-bot's contract: a timeout raises :class:`telegram.error.TimedOut`, any
 other transport failure :class:`telegram.error.NetworkError`. Neither message carries the request
-URL, which contains the bot token.
+URL, which contains the bot token. A failure before the request could leave (the connection was
+refused, or not made in time) is :class:`NotSent`, which bot.telegram.send may always repeat; after
+it may have left (a timeout waiting for the answer, a dropped connection) Telegram may have done
+what was asked, and only a call that is safe to repeat is repeated.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "ConnectTimedOut", "NotSent"]
 
 _BOT_PATH = re.compile(r"/(?:file/)?bot[^/\s'\"]*")
+
+
+class NotSent(NetworkError):
+    """The request never reached Telegram (no connection was made): repeating it cannot do anything twice."""
+
+
+class ConnectTimedOut(NotSent, TimedOut):
+    """No connection (or no free one in the pool) in time: a timeout, as python-telegram-bot expects, and not sent."""
 
 
 def _given(value: Any, default: float | None) -> float | None:
@@ -128,8 +139,13 @@ class AiohttpRequest(BaseRequest):
                 proxy=self._proxy_for(url),
             ) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:  # no connection in time: nothing was sent
+            raise ConnectTimedOut(f"Timed out connecting ({type(exc).__name__})") from exc
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors (asyncio's, from Python 3.11)
             raise TimedOut(f"Timed out ({type(exc).__name__})") from exc
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:  # refused, unreachable, bad address: not sent
+            safe = _safe(exc)
+            raise NotSent(f"aiohttp.{type(exc).__name__}: {safe}") from (exc if safe == str(exc) else None)
         except aiohttp.ClientError as exc:
             safe = _safe(exc)
             # An error that quotes the URL is not chained either: a logged traceback would show it.

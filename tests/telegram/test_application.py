@@ -5,6 +5,7 @@ Conversations are played button by button, as a person would, in every language.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -386,8 +387,8 @@ async def test_a_flood_limit_is_waited_out_and_counted_without_the_rate_limiter(
             await app.stop()
 
 
-async def test_a_timed_out_request_is_retried() -> None:
-    """A timeout may come after Telegram sent the message: retrying can repeat it, never lose it."""
+async def test_a_timed_out_send_is_not_repeated() -> None:
+    """A timeout may come after Telegram sent the message: repeating it showed the screen twice."""
     async with FakeBotApi() as api:
         runtime = make_runtime(api)
         app = build_application(runtime, timeout=0.5)
@@ -398,8 +399,9 @@ async def test_a_timed_out_request_is_retried() -> None:
             user = TelegramUser(api, lambda: handled_updates(app), language_code="en")
             api.fail_next("sendMessage", "timeout", seconds=1.0)
             await user.send("/start")
+            await asyncio.sleep(0.7)  # the late answer arrives after the bot gave up on it
             assert screens.WELCOME in (user.last_message().text or "")
-            assert len(api.calls_to("sendMessage")) == 2
+            assert len(api.calls_to("sendMessage")) == 1
             await app.updater.stop()
             await app.stop()
 

@@ -8,11 +8,13 @@ still answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import signal
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +240,54 @@ async def test_after_an_outage_polling_resumes_within_the_backoff_cap(bot: Harne
     finally:
         bot.app.bot.__class__.max_backoff = 5.0
     assert recovered < 1.0 + 1.0, f"answered {recovered:.1f} s after the outage ended"
+
+
+# Answers lost on the way back: nothing shown twice, nothing lost, no false alarm ------------------
+
+
+@contextlib.asynccontextmanager
+async def _quick_bot(api: FakeBotApi) -> AsyncIterator[Harness]:
+    """The bot with a 1 s limit on each Bot API call, so a late answer is a timeout within a test."""
+    runtime = make_runtime(api)
+    app = build_application(runtime, timeout=1.0)
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.start()
+        yield Harness(api, app, runtime)
+        await app.updater.stop()
+        await app.stop()
+
+
+def _outgoing(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [m.text or "" for m in api.messages(chat_id) if m.outgoing]
+
+
+@pytest.mark.parametrize("fault", ["timeout", "truncated"])
+async def test_a_sent_screen_whose_answer_is_lost_is_shown_once_without_an_error(fault: str) -> None:
+    """Before: a timed-out sendMessage that Telegram had carried out was sent again (duplicate screens),
+    and a cut-off answer was not retried and ended in "Something went wrong" under the screen."""
+    async with FakeBotApi() as api, _quick_bot(api) as bot:
+        user = bot.user("ru")
+        api.fail_next("sendMessage", fault, seconds=2.5)
+        await user.send("/start")
+        await asyncio.sleep(3)  # the late answer arrives after the bot gave up on it
+        shown = _outgoing(api, user.user.id)
+        welcome = t("ru").gettext(screens.WELCOME)
+        assert [text for text in shown if welcome in text] == [shown[0]], "the welcome, once"
+        assert len(shown) == 1
+        assert bot.runtime.metrics["send_outcome_unknown"] == 1
+        await user.click(t("ru").gettext(screens.START))
+        assert t("ru").gettext("Are you a man or a woman?") in (user.last_message().text or "")
+
+
+async def test_an_edit_whose_answer_is_cut_off_is_repeated_and_shows_the_next_question() -> None:
+    """Before: a cut-off answer was not retried (only network errors and flood limits were)."""
+    async with FakeBotApi() as api, _quick_bot(api) as bot:
+        user = bot.user("ru")
+        await user.send("/start")
+        api.fail_next("editMessageText", "truncated")
+        await user.click(t("ru").gettext(screens.START))
+        assert t("ru").gettext("Are you a man or a woman?") in (user.last_message().text or "")
+        assert t("ru").gettext(screens.SOMETHING_WRONG) not in "\n".join(_outgoing(api, user.user.id))
+        assert len(_outgoing(api, user.user.id)) == 1, "edited in place, not sent again"

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram.http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest, NotSent
 from tests.support.fakebotapi import FakeBotApi, FakeChat, FakeUser, free_port
 
 pytestmark = pytest.mark.e2e
@@ -67,9 +67,10 @@ async def test_a_slow_answer_times_out_although_telegram_carried_the_call_out(ap
     api.fail_next("sendMessage", "timeout", seconds=2.0)
     async with make_bot(api.base_url, api.token, AiohttpRequest(2, read_timeout=0.2)) as bot:
         started = time.monotonic()
-        with pytest.raises(TimedOut):
+        with pytest.raises(TimedOut) as caught:
             await bot.send_message(AZIZ.id, "salom")
         assert time.monotonic() - started < 1.5
+        assert not isinstance(caught.value, NotSent), "sent, and carried out: repeating it would send it twice"
         # The call can set its own, longer read timeout.
         api.fail_next("sendMessage", "timeout", seconds=0.3)
         await bot.send_message(AZIZ.id, "yana", read_timeout=2)
@@ -82,8 +83,9 @@ async def test_waiting_for_a_busy_pool_times_out(api: FakeBotApi) -> None:
     async with make_bot(api.base_url, api.token, request) as bot:
         slow = asyncio.create_task(bot.send_message(AZIZ.id, "first"))
         await asyncio.sleep(0.2)  # the only connection is now waiting for the slow answer
-        with pytest.raises(TimedOut):
+        with pytest.raises(TimedOut) as caught:
             await bot.send_message(AZIZ.id, "second")
+        assert isinstance(caught.value, NotSent), "waiting for a connection: the call never left"
         assert (await slow).text == "first"
 
 
@@ -99,6 +101,7 @@ async def test_transport_failures_are_network_errors_that_never_show_the_token(a
     finally:
         await request.shutdown()
     assert not isinstance(caught.value, TimedOut)
+    assert isinstance(caught.value, NotSent), "nothing listened: the call provably never reached Telegram"
     assert caught.value.message.startswith("aiohttp.")
     shown = "".join(traceback.format_exception(caught.value))
     assert "AAHsecret" not in shown
