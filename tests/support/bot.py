@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,7 @@ from bot.ruletable.loader import load_table
 from bot.settings import Settings
 from bot.storage.base import MemoryStore
 from bot.telegram import screens
-from bot.telegram.application import Runtime, handled_updates
+from bot.telegram.application import Runtime, build_application, handled_updates, register_menus
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.shipped import ROOT, RULES
 from tests.support.tgclient import TelegramUser
@@ -33,6 +35,21 @@ class Harness:
 
     def user(self, language_code: str | None = "ru", **kwargs: Any) -> TelegramUser:
         return TelegramUser(self.api, lambda: handled_updates(self.app), language_code=language_code, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(api: FakeBotApi, *, timeout: float | None = None) -> AsyncIterator[Harness]:
+    """The bot polling ``api``, menus registered; ``timeout`` bounds each Bot API call (None: the defaults)."""
+    runtime = make_runtime(api)
+    app = build_application(runtime, timeout=timeout)
+    async with app:
+        await register_menus(app)
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.start()
+        yield Harness(api, app, runtime)
+        await app.updater.stop()
+        await app.stop()
 
 
 def make_runtime(api: FakeBotApi) -> Runtime:

@@ -17,7 +17,7 @@ from bot.storage.base import MemoryStore, person_key
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
 from bot.telegram.callbacks import version_tag
-from tests.support.bot import TABLE, Harness, answer, make_runtime, t
+from tests.support.bot import TABLE, Harness, answer, make_runtime, running_bot, t
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.golden import GOLDEN
 from tests.support.shipped import TAJIK
@@ -389,21 +389,13 @@ async def test_a_flood_limit_is_waited_out_and_counted_without_the_rate_limiter(
 
 async def test_a_timed_out_send_is_not_repeated() -> None:
     """A timeout may come after Telegram sent the message: repeating it showed the screen twice."""
-    async with FakeBotApi() as api:
-        runtime = make_runtime(api)
-        app = build_application(runtime, timeout=0.5)
-        async with app:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
-            user = TelegramUser(api, lambda: handled_updates(app), language_code="en")
-            api.fail_next("sendMessage", "timeout", seconds=1.0)
-            await user.send("/start")
-            await asyncio.sleep(0.7)  # the late answer arrives after the bot gave up on it
-            assert screens.WELCOME in (user.last_message().text or "")
-            assert len(api.calls_to("sendMessage")) == 1
-            await app.updater.stop()
-            await app.stop()
+    async with FakeBotApi() as api, running_bot(api, timeout=0.5) as bot:
+        user = bot.user("en")
+        api.fail_next("sendMessage", "timeout", seconds=1.0)
+        await user.send("/start")
+        await asyncio.sleep(0.7)  # the late answer arrives after the bot gave up on it
+        assert screens.WELCOME in (user.last_message().text or "")
+        assert len(api.calls_to("sendMessage")) == 1
 
 
 async def test_persistent_failure_is_reported_and_the_bot_goes_on(bot: Harness) -> None:

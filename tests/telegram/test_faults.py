@@ -8,13 +8,11 @@ still answered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import signal
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from bot.service.app import Service
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
 from bot.telegram.tolerant import TolerantBot
-from tests.support.bot import Harness, make_runtime, t
+from tests.support.bot import Harness, make_runtime, running_bot, t
 from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
 from tests.support.processes import start_bot, wait_for
 from tests.support.shipped import ROOT, RULES
@@ -245,20 +243,6 @@ async def test_after_an_outage_polling_resumes_within_the_backoff_cap(bot: Harne
 # Answers lost on the way back: nothing shown twice, nothing lost, no false alarm ------------------
 
 
-@contextlib.asynccontextmanager
-async def _quick_bot(api: FakeBotApi) -> AsyncIterator[Harness]:
-    """The bot with a 1 s limit on each Bot API call, so a late answer is a timeout within a test."""
-    runtime = make_runtime(api)
-    app = build_application(runtime, timeout=1.0)
-    async with app:
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
-        yield Harness(api, app, runtime)
-        await app.updater.stop()
-        await app.stop()
-
-
 def _outgoing(api: FakeBotApi, chat_id: int) -> list[str]:
     return [m.text or "" for m in api.messages(chat_id) if m.outgoing]
 
@@ -267,7 +251,7 @@ def _outgoing(api: FakeBotApi, chat_id: int) -> list[str]:
 async def test_a_sent_screen_whose_answer_is_lost_is_shown_once_without_an_error(fault: str) -> None:
     """Before: a timed-out sendMessage that Telegram had carried out was sent again (duplicate screens),
     and a cut-off answer was not retried and ended in "Something went wrong" under the screen."""
-    async with FakeBotApi() as api, _quick_bot(api) as bot:
+    async with FakeBotApi() as api, running_bot(api, timeout=1.0) as bot:
         user = bot.user("ru")
         api.fail_next("sendMessage", fault, seconds=2.5)
         await user.send("/start")
@@ -283,7 +267,7 @@ async def test_a_sent_screen_whose_answer_is_lost_is_shown_once_without_an_error
 
 async def test_an_edit_whose_answer_is_cut_off_is_repeated_and_shows_the_next_question() -> None:
     """Before: a cut-off answer was not retried (only network errors and flood limits were)."""
-    async with FakeBotApi() as api, _quick_bot(api) as bot:
+    async with FakeBotApi() as api, running_bot(api, timeout=1.0) as bot:
         user = bot.user("ru")
         await user.send("/start")
         api.fail_next("editMessageText", "truncated")
