@@ -44,6 +44,7 @@ EVENTS = (
     "reloads_refused",
     "store_conflicts",
     "store_unavailable",
+    "updates_dropped",
     "updates_duplicate",
     "updates_handled",
     "updates_unreadable",

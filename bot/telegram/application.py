@@ -65,7 +65,7 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     ``timeout`` bounds each Bot API request (python-telegram-bot's defaults when None).
     """
     settings = runtime.settings
-    processor = PerChatUpdateProcessor(settings.concurrent_chats)
+    processor = PerChatUpdateProcessor(settings.concurrent_chats, on_drop=lambda: _count_drop(runtime))
     runtime.metrics.chats_in_flight.set_function(lambda: processor.chats_in_flight)
     runtime.metrics.set_content(runtime.engine.table.meta.id, runtime.engine.table.meta.version)
     timeouts = (
@@ -97,6 +97,11 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     application.bot_data.runtime = runtime
     _add_handlers(application)
     return application
+
+
+def _count_drop(runtime: Runtime) -> None:
+    """One update dropped because its chat's queue was full (bot.telegram.updates)."""
+    runtime.metrics["updates_dropped"] += 1
 
 
 def _add_handlers(application: BotApplication) -> None:
@@ -147,8 +152,9 @@ async def _count(update: Update, context: Context) -> None:
 
 
 def handled_updates(application: AnyApplication) -> int:
-    """How many updates the bot has finished handling (each counted once, errors included)."""
-    return _shared(application).runtime.metrics["updates_handled"]
+    """How many updates the bot is done with: handled (errors included) or dropped from a full chat queue."""
+    metrics = _shared(application).runtime.metrics
+    return metrics["updates_handled"] + metrics["updates_dropped"]
 
 
 def _shared(application: AnyApplication) -> BotData:

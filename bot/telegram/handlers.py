@@ -21,7 +21,7 @@ from bot.core.moves import INVALID, STALE_BUTTON, Press, plan_command, plan_pres
 from bot.storage.base import StoreUnavailable
 from bot.telegram import screens
 from bot.telegram.callbacks import decode
-from bot.telegram.render import plain, render
+from bot.telegram.render import plain, render, with_notice
 from bot.telegram.runtime import Context, Runtime, snapshot
 from bot.telegram.send import edit, retrying, send
 from bot.telegram.transaction import Applied, Decide, transact
@@ -91,12 +91,17 @@ class Turn:
         assert user is not None
         return await transact(self.rt, user.id, self.update.update_id, self.lang, decide)
 
-    async def show(self, applied: Applied, pressed: Message | None = None) -> None:
-        """Render what the plan shows and send it, in place of the ``pressed`` message where it says so."""
+    async def show(self, applied: Applied, pressed: Message | None = None, *, notice: str = "") -> None:
+        """Render what the plan shows and send it, in place of the ``pressed`` message where it says so.
+
+        ``notice`` (translated) opens the first screen, in one message with it; alone if nothing else shows.
+        """
         chat_id = self.chat_id
         if chat_id is None:
             return
         replies = render(self.rt, applied.plan, pressed=pressed is not None, bot_username=self.context.bot.username)
+        if notice:
+            replies = with_notice(replies, notice)
         for reply in replies:
             if reply.in_place and pressed is not None:
                 await edit(self.context, pressed, reply.screen)
@@ -166,9 +171,9 @@ async def on_other_message(turn: Turn) -> None:
     applied = await turn.transact(lambda session, new: plan_text(turn.rt.engine, session, new=new))
     if applied is not None and turn.chat_id is not None:
         plan = applied.plan
-        if plan.notice:
-            await send(turn.context, turn.chat_id, plain(turn.rt.t(plan.session.lang).gettext(plan.notice)))
-        await turn.show(applied)
+        # One reply per message, the hint on top of the question: 1,000 texts made 2,001 messages.
+        notice = turn.rt.t(plan.session.lang).gettext(plan.notice) if plan.notice else ""
+        await turn.show(applied, notice=notice)
 
 
 @handler

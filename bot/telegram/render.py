@@ -6,6 +6,7 @@ read, and tested, apart from how it is sent.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from bot.telegram import screens
 from bot.telegram.runtime import Runtime
 from bot.telegram.screens import Screen
 
-__all__ = ["Reply", "plain", "render"]
+__all__ = ["Reply", "plain", "render", "with_notice"]
 
 #: What a plan that would change the pressed message shows when there is none to change.
 _ANEW = {Show.IN_PLACE: Show.CURRENT, Show.MENU_IN_PLACE: Show.MENU, Show.WELCOME_IN_PLACE: Show.WELCOME}
@@ -34,6 +35,15 @@ class Reply:
 def plain(text: str) -> Screen:
     """A screen of plain text (a notice), escaped for Telegram's HTML."""
     return Screen(escape(text))
+
+
+def with_notice(replies: list[Reply], notice: str) -> list[Reply]:
+    """``replies`` with ``notice`` (a translated sentence) opening the first, or alone if there are none."""
+    if not replies:
+        return [Reply(plain(notice))]
+    first = replies[0]
+    opened = dataclasses.replace(first.screen, text=f"<i>{escape(notice)}</i>\n\n{first.screen.text}")
+    return [Reply(opened, first.in_place), *replies[1:]]
 
 
 def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list[Reply]:

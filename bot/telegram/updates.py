@@ -10,19 +10,27 @@ taps twice must see the answers to both taps in the order they tapped.
 already has one running is queued behind it, and the running one handles its chat's queue before
 it gives its place back. So ``max_concurrent_updates`` bounds the chats served at once, a chat that
 sends a lot takes one place, not many, and a chat's id is held only while it has updates in hand.
+
+A chat's queue is bounded (:data:`CHAT_QUEUE_LIMIT`): updates beyond it are dropped and counted, so
+that one person sending thousands of messages holds a bounded amount of memory, and their own
+later button presses are not stuck behind a backlog of minutes. A person tapping fast never gets
+near the limit; the flooder's earlier messages are answered, the surplus is not.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-__all__ = ["PerChatUpdateProcessor"]
+__all__ = ["CHAT_QUEUE_LIMIT", "PerChatUpdateProcessor"]
+
+#: The most updates of one chat waiting behind the one being handled.
+CHAT_QUEUE_LIMIT = 20
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +54,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     served.
     """
 
-    __slots__ = ("_queues",)
+    __slots__ = ("_on_drop", "_queues")
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, on_drop: Callable[[], None] = lambda: None) -> None:
         super().__init__(max_concurrent_updates)
         self._queues: dict[Any, deque[Awaitable[Any]]] = {}
+        self._on_drop = on_drop
 
     @property
     def chats_in_flight(self) -> int:
@@ -65,6 +74,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return
         queued = self._queues.get(chat)
         if queued is not None:
+            if len(queued) >= CHAT_QUEUE_LIMIT:
+                getattr(coroutine, "close", lambda: None)()  # never awaited: close it, or Python warns
+                self._on_drop()
+                return
             queued.append(coroutine)
             return
         queued = self._queues[chat] = deque()

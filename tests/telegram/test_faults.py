@@ -275,3 +275,24 @@ async def test_an_edit_whose_answer_is_cut_off_is_repeated_and_shows_the_next_qu
         assert t("ru").gettext("Are you a man or a woman?") in (user.last_message().text or "")
         assert t("ru").gettext(screens.SOMETHING_WRONG) not in "\n".join(_outgoing(api, user.user.id))
         assert len(_outgoing(api, user.user.id)) == 1, "edited in place, not sent again"
+
+
+# One person's flood ------------------------------------------------------------------------------
+
+
+async def test_a_flood_gets_at_most_one_reply_per_message_and_others_are_still_answered(bot: Harness) -> None:
+    """Before: each free-text message got two replies (1,000 texts: 2,001 messages), queued without limit."""
+    flooder = bot.user("ru", user_id=7001)
+    await flooder.send("/start")
+    await flooder.click(t("ru").gettext(screens.START))
+    before = len(flooder.messages)
+    for n in range(60):
+        bot.api.message_update(flooder.user, text=f"hello {n}")
+    other = bot.user("ru", user_id=7002)
+    await other.send("/start")
+    assert t("ru").gettext(screens.WELCOME) in (other.last_message().text or "")
+    await flooder.wait()
+    replies = len(flooder.messages) - before
+    dropped = bot.runtime.metrics["updates_dropped"]
+    assert replies == 60 - dropped, "one reply per message handled"
+    assert replies <= 60, (replies, dropped)

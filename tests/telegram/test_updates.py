@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.storage.base import MemoryStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
-from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.updates import CHAT_QUEUE_LIMIT, PerChatUpdateProcessor
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.shipped import ROOT, RULES
 from tests.support.tgclient import TelegramUser
@@ -178,3 +178,28 @@ async def test_a_replica_keeps_to_its_share_of_telegrams_messages_per_second() -
         took = asyncio.get_running_loop().time() - started
         assert all(RU.gettext(screens.WELCOME) in (someone.last_message().text or "") for someone in people)
     assert took >= 0.9  # six welcomes at 5 a second: the last no sooner than 1 s after the first
+
+
+async def test_a_chats_queue_is_bounded_and_what_is_dropped_is_counted() -> None:
+    """Before: one person's flood queued without limit (1,000 texts held 1,000 coroutines and chat ids)."""
+    dropped: list[int] = []
+    processor = PerChatUpdateProcessor(4, on_drop=lambda: dropped.append(1))
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def work(n: int) -> None:
+        if n == 0:
+            await release.wait()
+        done.append(n)
+
+    first = asyncio.create_task(processor.process_update(update(0, 10), work(0)))
+    await asyncio.sleep(0)
+    floods = [processor.process_update(update(n, 10), work(n)) for n in range(1, 101)]
+    other = processor.process_update(update(500, 20), work(500))
+    await asyncio.gather(*floods, other)
+    assert done == [500], "another chat is served while the flood waits"
+    release.set()
+    await asyncio.wait_for(first, 5)
+    assert done == [500, 0, *range(1, CHAT_QUEUE_LIMIT + 1)], "the first CHAT_QUEUE_LIMIT, in order"
+    assert len(dropped) == 100 - CHAT_QUEUE_LIMIT
+    assert processor.chats_in_flight == 0
