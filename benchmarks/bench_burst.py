@@ -2,7 +2,7 @@
 
 Telegram lets a bot send about 30 messages a second overall and about 1 a second per chat; beyond
 that it answers 429 with ``retry_after``. This runs Maslahat as shipped (``harness.bots.maslahat_service``:
-its AIORateLimiter, the shipped rules and catalogs, an SQLite store in a temporary directory, webhook
+its PerChatRateLimiter, the shipped rules and catalogs, an SQLite store in a temporary directory, webhook
 mode; ``--mode polling`` for the other) in this process, so that its metrics and logs can be read,
 against the fake Bot API enforcing those limits, on 127.0.0.1 only. Distinct people press /start,
 spread evenly over the window or all at once (a burst), each POSTed to the webhook as Telegram would.
@@ -52,7 +52,7 @@ COUNTED = (
     ("Rate limit hit after maximum", "ptb_limiter_gave_up"),
     ("Telegram asked to slow down", "bot_retrying_flood"),
 )
-LOGGERS = ("telegram.ext.AIORateLimiter", "bot.telegram.send", "bot.telegram.application", "telegram.ext.Application")
+LOGGERS = ("bot.telegram.ratelimit", "bot.telegram.send", "bot.telegram.application", "telegram.ext.Application")
 
 
 class LogTally(logging.Filter):
@@ -237,15 +237,15 @@ async def _drive(
 
 
 def _limiter_config(application: Any) -> dict[str, Any] | None:
-    """The bot's overall leaky bucket as configured (None without a rate limiter)."""
+    """The bot's rate limiter as configured (None without one)."""
     limiter = application.bot.rate_limiter
-    bucket = getattr(limiter, "_base_limiter", None)
     if limiter is None:
         return None
     return {
         "class": type(limiter).__name__,
-        "overall_max_rate": getattr(bucket, "max_rate", None),
-        "overall_time_period_s": getattr(bucket, "time_period", None),
+        "overall_interval_s": getattr(limiter, "_overall_interval", None),
+        "per_chat_interval_s": getattr(limiter, "_chat_interval", None),
+        "per_chat_burst_span_s": getattr(limiter, "_burst_span", None),
         "max_retries": getattr(limiter, "_max_retries", None),
     }
 
@@ -303,7 +303,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "setup": {
             "mode": args.mode,
             "store": args.store,
-            "bot": "benchmarks.harness.bots.maslahat_service (build_application, AIORateLimiter, Service), in process",
+            "bot": "benchmarks.harness.bots.maslahat_service (build_application, PerChatRateLimiter, Service), in process",
             "fake": f"{PER_SECOND} messages a second, {PER_CHAT_PER_SECOND} per chat; 429 with retry_after >= 1 s",
             "arrivals": "each /start POSTed to the webhook over <= 40 connections (polling: queued for getUpdates)",
             "theoretical_min": "max(people / 30 per s, arrival span), from the first press",

@@ -19,7 +19,6 @@ from telegram import BotCommand, Update
 from telegram.constants import FloodLimit
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -34,6 +33,7 @@ from bot.storage.base import StoreUnavailable
 from bot.telegram import handlers, screens
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.operator import OPERATOR_COMMANDS, on_operator, operator_version
+from bot.telegram.ratelimit import PerChatRateLimiter
 from bot.telegram.runtime import CONTEXT_TYPES, BotApplication, BotData, Context, Runtime, Store
 from bot.telegram.send import retrying
 from bot.telegram.tolerant import TolerantBot
@@ -73,11 +73,11 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     )
     limiter = None
     if rate_limit:
-        # One message every 1/30 s and no burst: the default bucket (a burst of 30, then 30 a second)
-        # lets ~60 out in the first second, and each 429 then halts every chat for retry_after + 0.1 s.
+        # One request every 1/30 s and no burst overall (a burst of 30 lets ~60 out in the first
+        # second); about one new message a second per chat; a 429 pauses only the chat it names.
         # Telegram's limit is per bot: replicas of one bot share it (MESSAGES_PER_SECOND each).
-        per_message = 1 / min(settings.messages_per_second, FloodLimit.MESSAGES_PER_SECOND)
-        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=per_message, max_retries=3)
+        overall = min(settings.messages_per_second, FloodLimit.MESSAGES_PER_SECOND)
+        limiter = PerChatRateLimiter(overall_per_second=overall, max_retries=3)
 
     def unreadable() -> None:
         runtime.metrics["updates_unreadable"] += 1

@@ -30,7 +30,7 @@ from telegram.ext import BaseUpdateProcessor
 __all__ = ["CHAT_QUEUE_LIMIT", "PerChatUpdateProcessor"]
 
 #: The most updates of one chat waiting behind the one being handled.
-CHAT_QUEUE_LIMIT = 20
+CHAT_QUEUE_LIMIT = 10
 
 log = logging.getLogger(__name__)
 

@@ -49,4 +49,4 @@ def test_smoke_run_answers_everyone_and_writes_the_json(tmp_path: Path) -> None:
     assert set(targets["last answer / theoretical minimum at 30 messages/s"]) == {"even", "burst"}
     assert scenarios["baseline-unlimited"]["flood_limits"] is None
     assert scenarios["baseline-unlimited"]["limiter_config"] is None
-    assert scenarios["burst"]["limiter_config"]["class"] == "AIORateLimiter"  # as shipped
+    assert scenarios["burst"]["limiter_config"]["class"] == "PerChatRateLimiter"  # as shipped

@@ -355,21 +355,21 @@ async def test_reload_by_operator_command_swaps_good_content_and_refuses_broken(
                 api, lambda: handled_updates(service.application), language_code="ru", user_id=OPERATOR
             )
             rules.write_text(
-                RULES.read_text(encoding="utf-8").replace('version: "2026.12.02"', 'version: "2026.12.03"'),
+                RULES.read_text(encoding="utf-8").replace(f'version: "{TABLE.meta.version}"', 'version: "2099.01.01"'),
                 encoding="utf-8",
             )
             old_engine = weakref.ref(runtime.engine)
             service.refreeze_after = 0.05
             await operator.send("/reload")
-            assert "Reloaded: rules decree-821@2026.12.03" in (operator.last_message().text or "")
+            assert "Reloaded: rules decree-821@2099.01.01" in (operator.last_message().text or "")
             await asyncio.sleep(0.2)
             assert gc.get_freeze_count() > 10_000  # frozen again...
             assert old_engine() is None  # ...without the replaced rule table
-            assert json.loads((await _get(f"{base}/readyz"))[1])["rules"] == "decree-821@2026.12.03"
+            assert json.loads((await _get(f"{base}/readyz"))[1])["rules"] == "decree-821@2099.01.01"
             rules.write_text("rules: [this is: not, valid", encoding="utf-8")
             await operator.send("/reload")
             refused = operator.last_message().text or ""
-            assert "Reload refused; still running decree-821@2026.12.03" in refused
+            assert "Reload refused; still running decree-821@2099.01.01" in refused
             assert f"{rules}:" in refused
             person = TelegramUser(api, lambda: handled_updates(service.application), language_code="en", user_id=9)
             await person.send("/start")
@@ -492,25 +492,26 @@ async def test_sighup_reloads_good_rules_and_keeps_running_on_broken_ones(tmp_pa
     async with FakeBotApi() as api:
         process = await _process(api, tmp_path, port, rules, LOG_FORMAT="json")
         try:
+            shipped = f'version: "{TABLE.meta.version}"'
+            assert shipped in RULES.read_text(encoding="utf-8")
             rules.write_text(
-                RULES.read_text(encoding="utf-8").replace('version: "2026.11.21"', 'version: "2026.12.02"'),
-                encoding="utf-8",
+                RULES.read_text(encoding="utf-8").replace(shipped, 'version: "2099.01.01"'), encoding="utf-8"
             )
             process.send_signal(signal.SIGHUP)
-            await _wait_for_rules(port, "decree-821@2026.12.02")
+            await _wait_for_rules(port, "decree-821@2099.01.01")
             rules.write_text(
                 RULES.read_text(encoding="utf-8").replace('outcome: "affected_residence"', 'outcome: "nowhere"'),
                 encoding="utf-8",
             )
             process.send_signal(signal.SIGHUP)
             await asyncio.sleep(1.0)  # give the refused reload time to be logged; the old rules must stay
-            assert json.loads((await _get(f"http://127.0.0.1:{port}/readyz"))[1])["rules"] == "decree-821@2026.12.02"
+            assert json.loads((await _get(f"http://127.0.0.1:{port}/readyz"))[1])["rules"] == "decree-821@2099.01.01"
         finally:
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
         lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
         messages = [entry["message"] for entry in lines]
-        assert any("reloaded rules decree-821@2026.12.02" in m for m in messages)
+        assert any("reloaded rules decree-821@2099.01.01" in m for m in messages)
         assert any("reload refused" in m for m in messages)
         assert any("unknown outcome 'nowhere'" in m for m in messages)
         assert process.returncode == 0

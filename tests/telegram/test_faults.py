@@ -282,7 +282,7 @@ async def test_an_edit_whose_answer_is_cut_off_is_repeated_and_shows_the_next_qu
 
 async def test_a_flood_gets_at_most_one_reply_per_message_and_others_are_still_answered(bot: Harness) -> None:
     """Before: each free-text message got two replies (1,000 texts: 2,001 messages), queued without limit."""
-    flooder = bot.user("ru", user_id=7001)
+    flooder = bot.user("ru", user_id=7001, timeout=30)  # its replies go out at about one a second
     await flooder.send("/start")
     await flooder.click(t("ru").gettext(screens.START))
     before = len(flooder.messages)
