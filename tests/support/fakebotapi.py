@@ -285,6 +285,32 @@ class _Failure:
 
 
 @dataclass
+class _RandomFaults:
+    """Faults drawn at random for some methods (see FakeBotApi.fault_randomly)."""
+
+    rate: float
+    methods: set[str]
+    kinds: tuple[str, ...]
+    rng: Any
+    seconds: float
+    streak: int
+    _streaks: dict[tuple[str, Any], int] = field(default_factory=dict)
+
+    def draw(self, method: str, chat_id: Any) -> _Failure | None:
+        if method not in self.methods:
+            return None
+        key = (method, chat_id)
+        if self._streaks.get(key, 0) >= self.streak or self.rng.random() >= self.rate:
+            self._streaks[key] = 0
+            return None
+        self._streaks[key] = self._streaks.get(key, 0) + 1
+        kind = self.rng.choice(self.kinds)
+        if kind == "bad_gateway":
+            return _Failure("server_error", 1, 1, 502, self.seconds)
+        return _Failure(kind, 1, 1, 500, self.seconds)
+
+
+@dataclass
 class RateLimits:
     """Telegram's flood limits for sending messages: about 30 a second overall, 1 a second per chat."""
 
@@ -362,6 +388,8 @@ class FakeBotApi:
         self.webhook_max_attempts = webhook_max_attempts
 
         self.calls: list[tuple[str, JSON]] = []
+        #: (method, kind) of every fault fault_randomly injected, in order.
+        self.faults_injected: list[tuple[str, str]] = []
         self.callback_answers: dict[str, JSON] = {}
         #: Commands per (scope as canonical JSON, language_code); see commands_for().
         self.commands: dict[tuple[str, str], list[JSON]] = {}
@@ -385,6 +413,7 @@ class FakeBotApi:
         self._webhook: _Webhook | None = None
         self._poll_serial = 0
         self._failures: dict[str, deque[_Failure]] = {}
+        self._random_faults: _RandomFaults | None = None
         self._wakeup = asyncio.Event()
         self._closed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -509,7 +538,33 @@ class FakeBotApi:
         queue = self._failures.setdefault(method.lower(), deque())
         queue.append(_Failure(kind, times, retry_after, status, seconds))
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    def fault_randomly(
+        self,
+        rate: float,
+        methods: Iterable[str],
+        kinds: Iterable[str] = ("retry_after", "server_error", "bad_gateway", "timeout", "truncated"),
+        *,
+        seed: int = 1,
+        seconds: float = 1.5,
+        streak: int = 2,
+    ) -> None:
+        """Fault a share ``rate`` of the calls to ``methods``, each with a kind drawn from ``kinds``.
+
+        "bad_gateway" is "server_error" with 502. At most ``streak`` calls in a row of one method in
+        one chat are faulted, so that a caller retrying a few times gets through: what is tested is
+        whether a fault loses or doubles anything, not whether retries can be exhausted.
+        """
+        import random  # a test double: reproducible faults, not secrets
+
+        rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
+        self._random_faults = _RandomFaults(rate, {m.lower() for m in methods}, tuple(kinds), rng, seconds, streak)
+
+    def _take_failure(self, method: str, params: JSON | None = None) -> _Failure | None:
+        if self._random_faults is not None and params is not None:
+            drawn = self._random_faults.draw(method, params.get("chat_id"))
+            if drawn is not None:
+                self.faults_injected.append((method, drawn.kind if drawn.status != 502 else "bad_gateway"))
+                return drawn
         queue = self._failures.get(method)
         if not queue:
             return None
@@ -715,7 +770,7 @@ class FakeBotApi:
         except ValueError as error:
             return bad_request(str(error)).response()
         self.calls.append((_CANONICAL[name], params))
-        failure = self._take_failure(name)
+        failure = self._take_failure(name, params)
         try:
             if failure and failure.kind not in {"timeout", "truncated"}:
                 raise self._failure_error(name, failure)
