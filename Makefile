@@ -62,10 +62,13 @@ lint: $(BIN)/maslahat  ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# A no-op on an untouched tree: the template is replaced only when more than its date changed.
 messages: $(BIN)/maslahat  ## re-extract texts from code and rules, merge them into every catalog
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --add-comments=Translators: --no-wrap \
 		--sort-by-file --project=Maslahat --copyright-holder="Maslahat contributors" \
-		-o locales/messages.pot .
+		-o locales/messages.pot.new .
+	if [ -f locales/messages.pot ] && diff -q -I '^"POT-Creation-Date: ' locales/messages.pot locales/messages.pot.new >/dev/null; \
+		then rm locales/messages.pot.new; else mv locales/messages.pot.new locales/messages.pot; fi
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-pot-creation-date --previous
 
 clean:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract
 
 from bot.core.table import Table
 from bot.i18n.extract import extract_rules, table_texts
 from bot.ruletable.yamlsource import read_yaml
-from tests.support.shipped import RULES
+from tests.support.shipped import ROOT, RULES
 
 
 def _shipped_texts(table: Table) -> set[str]:
@@ -53,3 +58,26 @@ def test_folded_yaml_text_is_extracted_on_one_line() -> None:
     source = b'meta:\n  title: "T"\n  disclaimer: >-\n    Two lines\n    of text.\n'
     results = list(extract_rules(io.BytesIO(source), [], [], {}))
     assert [(line, msg) for line, _, msg, _ in results] == [(2, "T"), (3, "Two lines of text.")]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_messages_on_an_untouched_tree_changes_nothing(tmp_path: Path) -> None:
+    """Before: every run rewrote the template's date, so `git status` was never clean after it."""
+    venv = Path(sys.executable).parent.parent
+    for part in ("Makefile", "pyproject.toml", "bot", "rules", "locales"):
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / part)
+    files = sorted((tmp_path / "locales").rglob("*.po*"))
+    before = {f: f.read_bytes() for f in files}
+    for _ in range(2):
+        subprocess.run(
+            ["make", "-s", "-o", f"{venv}/bin/maslahat", "messages", f"VENV={venv}"],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+    assert sorted((tmp_path / "locales").rglob("*.po*")) == files, "no file added or removed"
+    assert [f.name for f in files if f.read_bytes() != before[f]] == []
