@@ -303,7 +303,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "setup": {
             "mode": args.mode,
             "store": args.store,
-            "bot": "benchmarks.harness.bots.maslahat_service (build_application, PerChatRateLimiter, Service), in process",
+            "bot": "benchmarks.harness.bots.maslahat_service (build_application, PerChatRateLimiter, Service), "
+            "in process",
             "fake": f"{PER_SECOND} messages a second, {PER_CHAT_PER_SECOND} per chat; 429 with retry_after >= 1 s",
             "arrivals": "each /start POSTed to the webhook over <= 40 connections (polling: queued for getUpdates)",
             "theoretical_min": "max(people / 30 per s, arrival span), from the first press",

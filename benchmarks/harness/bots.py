@@ -49,7 +49,8 @@ KINDS: dict[str, str] = {
     "run by bot.service.app.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
     "maslahat_before": "the same with what the transport and update-processing changes replaced: "
     "python-telegram-bot's HTTPXRequest and one update at a time (CONCURRENT_CHATS=1)",
-    "maslahat_rate_limited": "Maslahat as shipped, with its PerChatRateLimiter (30 messages a second, about 1 a second per chat)",
+    "maslahat_rate_limited": "Maslahat as shipped, with its PerChatRateLimiter "
+    "(30 messages a second, about 1 a second per chat)",
 }
 
 
