@@ -54,8 +54,8 @@ upgrade: $(UV)  ## upgrade uv.lock to the newest releases, then run the whole su
 	$(UV) lock --upgrade
 	$(MAKE) test
 
-check: $(BIN)/maslahat  ## validate the rule table
-	$(BIN)/maslahat check
+check: $(BIN)/maslahat  ## validate the rule table (warnings fail it, as in CI)
+	$(BIN)/maslahat check --strict
 
 lint: $(BIN)/maslahat  ## ruff and mypy
 	$(BIN)/ruff check .

@@ -59,7 +59,7 @@ def _load(path: Path) -> Table:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     report = check_file(args.rules)
-    for problem in report.problems:
+    for problem in [*report.problems, *report.warnings]:
         print(problem)
     if report.summary is not None:
         s = report.summary
@@ -70,7 +70,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if report.problems:
         print(f"{len(report.problems)} problem(s) found", file=sys.stderr)
         return EXIT_PROBLEMS
-    print("OK")
+    if report.warnings and args.strict:
+        print(f"{len(report.warnings)} warning(s), and --strict fails on warnings", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"OK, with {len(report.warnings)} warning(s)" if report.warnings else "OK")
     return EXIT_OK
 
 
@@ -239,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate the rule table and summarise its conversations")
+    check.add_argument(
+        "--strict", action="store_true", help="fail on warnings too (something defined that no one is ever shown)"
+    )
     check.set_defaults(run=_cmd_check)
 
     chat = commands.add_parser("chat", help="hold the conversation in this terminal")

@@ -186,6 +186,7 @@ def outcome_view(table: Table, decision: Decision, session: Session, t: Translat
             *(s for r in decision.rules for s in r.sources),
             *(s for n in notes for s in n.sources),
             *(s for d in outcome.satisfies for s in table.documents[d].sources),
+            *(s for h in outcome.help if holds(table.help[h].when, answers) for s in table.help[h].sources),
         ]
     )
     helps = [table.help[h] for h in outcome.help if holds(table.help[h].when, answers)]

@@ -97,6 +97,7 @@ class Document:
     id: str
     text: str
     sources: tuple[str, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class Action:
     id: str
     text: str
     risk: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Unknown:
 
     id: str
     text: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,9 @@ class Help:
     text: str
     url: str = ""
     when: Conditions = field(default_factory=lambda: MappingProxyType({}))
+    line: int = 0
+    #: Where the contact was verified; listed with the outcome's sources when it is shown.
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class Note:
     when: Conditions
     verdicts: frozenset[str]
     sources: tuple[str, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.core.engine import Engine
-from bot.core.table import Table
+from bot.core.table import Action, Document, Outcome, Table, Unknown, holds
 from bot.problems import Problem
 from bot.ruletable.loader import TableError, read_table_file, table_from_yaml
 
@@ -31,6 +32,9 @@ class Report:
     """Every problem found, and the summary when the table could be explored."""
 
     problems: list[Problem] = field(default_factory=list)
+    #: What is defined and never shown to anyone (a help contact no outcome lists, a source nothing
+    #: cites, ...): the table works, but an operator meant something else. ``--strict`` fails on them.
+    warnings: list[Problem] = field(default_factory=list)
     summary: Summary | None = None
     table: Table | None = None
     #: The engine that explored the table: its caches hold every conversation, so reuse it.
@@ -52,6 +56,7 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
     deciding: set[str] = set()
     reached: set[str] = set()
     asked: set[str] = set()
+    shown: set[tuple[str, str]] = set()  # (kind, id) of notes and help contacts some outcome shows
     count = 0
     longest: tuple[str, ...] = ()
     try:
@@ -60,6 +65,7 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
             deciding.update(rule.id for rule in decision.rules)
             reached.add(decision.outcome.id)
             asked.update(session.answers)
+            shown.update(_shown(table, decision.outcome, session.answers))
             if len(session.answers) > len(longest):
                 longest = session.path
     except RuntimeError as exc:  # too many conversations, or TooEntangled
@@ -89,6 +95,7 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
                 Problem(table.path, fact.line, f"fact {fact.id!r}", "no conversation asks this question")
             )
     report.problems.sort()
+    report.warnings = sorted(_unused(table, shown))
     report.summary = Summary(
         questions=len(table.facts),
         outcomes=len(table.outcomes),
@@ -98,6 +105,54 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
         longest_path=longest,
     )
     return report
+
+
+def _shown(table: Table, outcome: Outcome, answers: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """The notes and help contacts this outcome shows for these answers."""
+    for note in table.notes:
+        if outcome.verdict in note.verdicts and holds(note.when, answers):
+            yield ("note", note.id)
+    for help_id in outcome.help:
+        if holds(table.help[help_id].when, answers):
+            yield ("help", help_id)
+
+
+def _unused(table: Table, shown: set[tuple[str, str]]) -> Iterator[Problem]:
+    """Everything defined that no person is ever shown: each a warning at its definition."""
+    cited = {s for o in table.outcomes.values() for s in o.sources}
+    cited |= {s for r in table.rules for s in r.sources}
+    cited |= {s for n in table.notes if ("note", n.id) in shown for s in n.sources}
+    cited |= {s for o in table.outcomes.values() for d in o.satisfies for s in table.documents[d].sources}
+    cited |= {s for h in table.help.values() if ("help", h.id) in shown for s in h.sources}
+    for source in table.sources.values():
+        if source.id not in cited:
+            yield _warning(table, source.line, "source", source.id, "no outcome, rule, note or document cites it")
+    used = {
+        "document": {d for o in table.outcomes.values() for d in o.satisfies},
+        "action": {a for o in table.outcomes.values() for a in o.actions},
+        "unknown": {u for o in table.outcomes.values() for u in o.unknown},
+    }
+    listed: list[tuple[str, Mapping[str, Document | Action | Unknown]]] = [
+        ("document", table.documents),
+        ("action", table.actions),
+        ("unknown", table.unknowns),
+    ]
+    for kind, defined in listed:
+        for ident, block in defined.items():
+            if ident not in used[kind]:
+                yield _warning(table, block.line, kind, ident, "no outcome lists it")
+    for contact in table.help.values():
+        if ("help", contact.id) not in shown:
+            message = "no outcome shows it (none lists it, or its conditions never hold where one does)"
+            yield _warning(table, contact.line, "help", contact.id, message)
+    for note in table.notes:
+        if ("note", note.id) not in shown:
+            message = "no conversation shows it: its conditions and verdicts never meet an outcome"
+            yield _warning(table, note.line, "note", note.id, message)
+
+
+def _warning(table: Table, line: int, kind: str, ident: str, message: str) -> Problem:
+    return Problem(table.path, line, f"{kind} {ident!r}", f"warning: {message}")
 
 
 def check_file(path: str | Path) -> Report:

@@ -64,7 +64,7 @@ KEYS: dict[str, tuple[set[str], set[str]]] = {
     "document": ({"id", "text"}, {"sources"}),
     "action": ({"id", "text", "risk"}, set()),
     "unknown": ({"id", "text"}, set()),
-    "help": ({"id", "name", "text"}, {"url", "when"}),
+    "help": ({"id", "name", "text"}, {"url", "when", "sources"}),
     "note": ({"id", "text", "when", "verdicts"}, {"sources"}),
     "outcome": (
         {"id", "verdict", "headline", "explanation"},
@@ -262,17 +262,17 @@ def _document(known: Declared, reader: BlockReader, block: Map, label: str, iden
     """One document: something that satisfies a requirement, with the sources that say so."""
     sources = reader.id_list(block, "sources", label)
     reader.refs(sources, known.ids["source"], "source", block.line_of("sources"), label)
-    return Document(ident, reader.text(block, "text", label), sources)
+    return Document(ident, reader.text(block, "text", label), sources, block.line)
 
 
 def _action(reader: BlockReader, block: Map, label: str, ident: str) -> Action:
     """One action: an option a person has, and its risk."""
-    return Action(ident, reader.text(block, "text", label), reader.text(block, "risk", label))
+    return Action(ident, reader.text(block, "text", label), reader.text(block, "risk", label), block.line)
 
 
 def _unknown(reader: BlockReader, block: Map, label: str, ident: str) -> Unknown:
     """One unknown: something the sources do not settle."""
-    return Unknown(ident, reader.text(block, "text", label))
+    return Unknown(ident, reader.text(block, "text", label), block.line)
 
 
 def _listed(
@@ -300,9 +300,11 @@ def help_places(reader: BlockReader, data: Map, known: Declared) -> dict[str, He
         when = reader.when(block, "when", label) if "when" in block else {}
         reader.conditions(block, when, known.options, label)
         url = reader.url(block, "url", label, required=False)
+        sources = reader.id_list(block, "sources", label)
+        reader.refs(sources, known.ids["source"], "source", block.line_of("sources"), label)
         if ident and ident not in found:
             name, text = reader.text(block, "name", label), reader.text(block, "text", label)
-            found[ident] = Help(ident, name, text, url, frozen(when))
+            found[ident] = Help(ident, name, text, url, frozen(when), block.line, sources)
     reader.unique(ids_with_lines(data, "help"), "help")
     return found
 
@@ -321,7 +323,7 @@ def notes(reader: BlockReader, data: Map, known: Declared) -> list[Note]:
         reader.refs(sources, known.ids["source"], "source", block.line_of("sources"), label)
         if ident:
             text = reader.text(block, "text", label)
-            found.append(Note(ident, text, frozen(when), frozenset(verdicts), sources))
+            found.append(Note(ident, text, frozen(when), frozenset(verdicts), sources, block.line))
     reader.unique(ids_with_lines(data, "notes"), "note")
     return found
 

@@ -246,3 +246,46 @@ def test_command_reports_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFi
     code, out, _ = run_check(path, capsys)
     assert code == 1
     assert out.startswith(f"{path}:0: cannot read the file")
+
+
+# Defined but never shown: warnings, which --strict fails on ---------------------------------------
+
+
+def test_whatever_no_one_is_ever_shown_is_a_warning_at_its_definition(tmp_path: Path) -> None:
+    """Before: a help contact no outcome listed was accepted (OK) and never shown to anyone."""
+    text = MINIMAL.read_text(encoding="utf-8")
+    text = text.replace(
+        "sources:\n",
+        'sources:\n  - id: "forgotten"\n    title: "Nobody cites this"\n    url: "https://example.org/f"\n'
+        '    date: "2025"\n    grade: "C"\n',
+        1,
+    )
+    text += '\nunknowns:\n  - id: "orphan"\n    text: "Listed by no outcome."\n'
+    path = tmp_path / "table.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = check_file(path)
+    assert report.problems == []
+    found = {(w.where, w.message.split(":")[0]) for w in report.warnings}
+    assert ("source 'forgotten'", "warning") in found
+    assert ("unknown 'orphan'", "warning") in found
+    lines = text.splitlines()
+    for warning in report.warnings:
+        ident = warning.where.split("'")[1]
+        assert f'id: "{ident}"' in lines[warning.line - 1], "each warning points at the definition"
+
+
+def test_strict_fails_on_warnings_and_the_default_does_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = MINIMAL.read_text(encoding="utf-8") + '\nunknowns:\n  - id: "orphan"\n    text: "Listed by no outcome."\n'
+    path = tmp_path / "table.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--rules", str(path), "check"]) == 0
+    assert "OK, with 1 warning(s)" in capsys.readouterr().out
+    assert main(["--rules", str(path), "check", "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert f"{path}:" in captured.out
+    assert "unknown 'orphan': warning: no outcome lists it" in captured.out
+    assert "--strict fails on warnings" in captured.err
+
+
+def test_the_shipped_table_has_no_warnings() -> None:
+    assert check_file(RULES).warnings == []
