@@ -23,6 +23,7 @@ from bot.resources import shipped_locales, shipped_rules
 from bot.ruletable.check import check_file
 from bot.ruletable.graph import build_graph, to_dot, to_markdown, to_mermaid
 from bot.ruletable.loader import TableError, load_table
+from bot.ruletable.release import default_revision, unbumped
 from bot.service.app import Service
 from bot.service.content import load_content
 from bot.service.logs import configure_logging, json_line
@@ -59,6 +60,9 @@ def _load(path: Path) -> Table:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     report = check_file(args.rules)
+    if report.data is not None:
+        rules = Path(args.rules)
+        report.warnings += unbumped(rules, report.data, args.since or default_revision(rules))
     for problem in [*report.problems, *report.warnings]:
         print(problem)
     if report.summary is not None:
@@ -244,6 +248,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the rule table and summarise its conversations")
     check.add_argument(
         "--strict", action="store_true", help="fail on warnings too (something defined that no one is ever shown)"
+    )
+    check.add_argument(
+        "--since",
+        metavar="REV",
+        help="the git revision whose table the release bumps from (default: the last tag, else HEAD)",
     )
     check.set_defaults(run=_cmd_check)
 
