@@ -119,6 +119,37 @@ for _loader in (_Loader, _FastLoader):
         _loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)  # type: ignore[attr-defined]
 
 
+def _explain(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The line an operator should look at, and what is wrong there in plain words ("" if not known).
+
+    PyYAML words its errors for parser writers ("expected <block end>, but found '<block sequence
+    start>'"), and for a quote or bracket never closed it points at the end of the file, lines after
+    the mistake; the line it began on is the one to fix.
+    """
+    problem, context = exc.problem or "", exc.context or ""
+    at = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+    began = exc.context_mark.line + 1 if exc.context_mark is not None else at
+    if "'\\t'" in problem:
+        return at, "a tab character: indent with spaces only"
+    if problem.startswith("mapping values are not allowed"):
+        return at, (
+            "a key is indented differently from the keys above it (keys of one block start in the same "
+            "column), or a text holds ': ' and needs quotes"
+        )
+    if "expected <block end>" in problem:
+        return at, (
+            f"this line is not indented like the rest of the block that begins at line {began}: the keys "
+            "of one block, and the '-' items of one list, start in the same column"
+        )
+    if "quoted scalar" in context:
+        return began, "a quoted text begins on this line and its closing quote is missing"
+    if "flow sequence" in context or "flow mapping" in context:
+        return began, "a [ or { begins on this line and is never closed"
+    if "could not find expected ':'" in problem:
+        return began, "a key here has no ':' after it, or a quoted text is not closed"
+    return at, ""
+
+
 def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text; return the data and any duplicate-key problems.
 
@@ -143,10 +174,12 @@ def read_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        detail = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise YamlSyntaxError([Problem(path, line, "", f"YAML syntax error: {detail}")]) from exc
+        line, plain = _explain(exc)
+        said = " ".join(part for part in (exc.context, exc.problem) if part)
+        message = (
+            f"YAML syntax error: {plain} (the YAML parser says: {said})" if plain else f"YAML syntax error: {said}"
+        )
+        raise YamlSyntaxError([Problem(path, line, "", message)]) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError([Problem(path, 1, "", f"YAML error: {exc}")]) from exc
     finally:

@@ -189,3 +189,25 @@ def test_both_parsers_read_every_file_alike_lines_and_problems_included(path: Pa
         assert fast == slow
     else:
         assert (_shape(fast[0]), fast[1]) == (_shape(slow[0]), slow[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "plain"),
+    [
+        ("k:\n  a: 1\n   b: 2\n", 3, "a key is indented differently from the keys above it"),
+        ("k:\n  - a: 1\n   - b: 2\n", 3, "not indented like the rest of the block that begins at line 2"),
+        ('k:\n  a: "open\n  b: 2\n  c: 3\n', 2, "its closing quote is missing"),
+        ("k:\n\ta: 1\n", 2, "a tab character: indent with spaces only"),
+        ("k: [1, 2\nm: 3\n", 1, "a [ or { begins on this line and is never closed"),
+    ],
+    ids=["key-indented", "item-outdented", "unclosed-quote", "tab", "unclosed-bracket"],
+)
+def test_syntax_errors_say_in_plain_words_what_to_fix_and_where(text: str, line: int, plain: str) -> None:
+    """Before: PyYAML's wording ("expected <block end>, but found ...") and, for an unclosed quote,
+    the end of the file instead of the line where the quote opens."""
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml(text, "t.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == line
+    assert plain in problem.message
+    assert "the YAML parser says:" in problem.message, "the parser's own words follow, for whoever knows them"

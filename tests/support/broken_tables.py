@@ -8,7 +8,7 @@ from __future__ import annotations
 __all__ = ["LOADS", "PROBLEMS"]
 
 PROBLEMS: dict[str, list[tuple[int, str, str]]] = {
-    "yaml_syntax.yaml": [(31, "", "YAML syntax error: mapping values are not allowed here")],
+    "yaml_syntax.yaml": [(31, "", "YAML syntax error: a key is indented differently from the keys above it")],
     "tab_indent.yaml": [(40, "", "found character '\\t' that cannot start any token")],
     "control_char.yaml": [(17, "", "unacceptable character #x0007")],
     "bad_date.yaml": [(6, "", "2026-13-45")],
