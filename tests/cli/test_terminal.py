@@ -22,7 +22,8 @@ from bot.core.present import (
     outcome_view,
 )
 from bot.core.table import Table
-from tests.support.shipped import TAJIK, play
+from bot.ruletable.loader import load_table
+from tests.support.shipped import RULES, TAJIK, play
 from tests.support.shouting import Shouting
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
@@ -31,7 +32,12 @@ from tests.support.shouting import Shouting
 TAJIK_KEYS = ["1", "2", "2", "1", "1", "6"]
 
 AFFECTED = "== The requirement applies to you =="
-NUMBER_HINT_13 = "Please type a number from 1 to 13, or b, r or q."
+#: How many countries the citizenship question offers: counted, so that adding one breaks nothing.
+COUNTRIES = len(load_table(RULES).fact_index["citizenship"].options)
+NUMBER_HINT = f"Please type a number from 1 to {COUNTRIES}, or b, r or q."
+#: One past the last country, in ASCII and in Arabic-Indic digits.
+PAST_THE_END = str(COUNTRIES + 1)
+PAST_THE_END_ARABIC = PAST_THE_END.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
 WIDTH = 78
 
 
@@ -160,15 +166,17 @@ def test_a_woman_is_told_after_one_question(engine: Engine, texts: dict[str, str
 # Replies that are not a choice ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["Tajikistan", "0", "14", "-2", "", "1.5", "2 3", "²", "١٤", "9" * 5000])
+@pytest.mark.parametrize(
+    "bad", ["Tajikistan", "0", PAST_THE_END, "-2", "", "1.5", "2 3", "²", PAST_THE_END_ARABIC, "9" * 5000]
+)
 def test_a_reply_that_is_not_a_choice_repeats_the_question(engine: Engine, texts: dict[str, str], bad: str) -> None:
     # At the citizenship question, after "man" and "18 to 64".
     code, terminal = converse(engine, ["1", "2", bad, "2", "1", "1", "6"])
     assert code == 0
     text = terminal.text
-    assert text.count(NUMBER_HINT_13) == 1
+    assert text.count(NUMBER_HINT) == 1
     assert text.count(texts["citizenship"]) == 2, "the same question again"
-    after_hint = text[text.index(NUMBER_HINT_13) :]
+    after_hint = text[text.index(NUMBER_HINT) :]
     assert after_hint.index("Question 3 of about 6") < after_hint.index(texts["citizenship"])
     assert text.count(texts["sex"]) == 1
     assert text.count(texts["age"]) == 1, "earlier answers are kept"
