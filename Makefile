@@ -66,7 +66,7 @@ lint: $(BIN)/maslahat  ## ruff and mypy
 messages: $(BIN)/maslahat  ## re-extract texts from code and rules, merge them into every catalog
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --add-comments=Translators: --no-wrap \
 		--sort-by-file --project=Maslahat --copyright-holder="Maslahat contributors" \
-		-o locales/messages.pot.new .
+		-o locales/messages.pot.new . || { rm -f locales/messages.pot.new; exit 1; }
 	if [ -f locales/messages.pot ] && diff -q -I '^"POT-Creation-Date: ' locales/messages.pot locales/messages.pot.new >/dev/null; \
 		then rm locales/messages.pot.new; else mv locales/messages.pot.new locales/messages.pot; fi
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --ignore-pot-creation-date --previous

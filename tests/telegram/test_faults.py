@@ -53,7 +53,8 @@ PRIVATE = ("777123001", "Zarina", "zarina_y_secret", "AB7771234", "Yusupova")
 
 async def test_an_unreadable_update_is_skipped_once_and_everyone_else_is_answered(bot: Harness) -> None:
     """Before: the same batch was fetched and failed hundreds of times a second; 0 of 5 people answered."""
-    bot.api.queue_update({"poll": OLD_POLL})
+    # Two that no python-telegram-bot version reads (the old poll is read by 22.2, refused by 22.8).
+    bot.api.queue_update({"callback_query": {"id": "1"}})
     bot.api.queue_update({"message": BROKEN_MESSAGE})
     polls_before = len(bot.api.calls_to("getUpdates"))
     people = [bot.user("ru", user_id=3000 + n) for n in range(5)]
