@@ -46,6 +46,7 @@ class Press(StrEnum):
     BEGIN = "begin"  # Start, under the welcome
     MENU = "menu"  # opens the language picker
     LANGUAGE = "language"  # argument: the language code
+    RESUME = "resume"  # under /help, /about, /privacy: back to where the person is
     INVALID = "invalid"  # data that does not parse; no button carries it
 
 
@@ -142,6 +143,9 @@ def plan_press(engine: Engine, session: Session, pressed: Callback, version: str
         return Plan(engine.restart(session), show)
     if pressed.kind is Press.MENU:
         return Plan(session, Show.MENU if at_outcome else Show.MENU_IN_PLACE, save=False)
+    if pressed.kind is Press.RESUME:
+        # The reading screen stays; where the person is (a question, or the outcome) comes below it.
+        return Plan(session, Show.CURRENT, save=False)
     # Press.LANGUAGE: the callback parser refuses malformed codes; a well-formed unknown one changes nothing.
     lang = pressed.args[0] if pressed.args[0] in LANGUAGES else session.lang
     switched = session.in_language(lang)

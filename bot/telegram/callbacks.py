@@ -25,6 +25,7 @@ CODES: dict[Press, str] = {
     Press.BEGIN: "s",
     Press.MENU: "m",
     Press.LANGUAGE: "l",
+    Press.RESUME: "c",
 }
 _KINDS = {code: kind for kind, code in CODES.items()}
 #: How many arguments each kind of press carries: an answer its fact and option, a language its code.

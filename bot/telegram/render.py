@@ -64,13 +64,13 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
     if show in {Show.MENU, Show.MENU_IN_PLACE}:
         return [Reply(screens.language_screen(t, rt.version), in_place=show is Show.MENU_IN_PLACE)]
     if show is Show.HELP:
-        return [Reply(screens.help_screen(t))]
+        return [Reply(screens.help_screen(t, rt.version))]
     if show is Show.ABOUT:
-        return [Reply(screens.about_screen(rt.engine.table, t))]
+        return [Reply(screens.about_screen(rt.engine.table, t, rt.version))]
     if show is Show.PRIVACY:
-        return [Reply(screens.privacy_screen(t, rt.settings.retention_days))]
+        return [Reply(screens.privacy_screen(t, rt.settings.retention_days, rt.version))]
     if show is Show.FORGOTTEN:
-        return [Reply(plain(t.gettext(screens.FORGOTTEN)))]
+        return [Reply(screens.forgotten_screen(t, rt.version))]
     return []  # Show.NOTHING
 
 

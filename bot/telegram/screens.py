@@ -35,6 +35,7 @@ __all__ = [
     "Screen",
     "about_screen",
     "answers_screen",
+    "forgotten_screen",
     "help_screen",
     "language_screen",
     "outcome_screens",
@@ -57,6 +58,8 @@ START = N_("Start")
 BACK = N_("◀ Back")
 # Translators: button label, keep under 30 characters.
 START_OVER = N_("↺ Start over")
+# Translators: button label under /help, /about and /privacy, back to the question; keep under 30 characters.
+CONTINUE = N_("▶ Continue")
 # Translators: button label, keep under 30 characters.
 CHANGE_LANGUAGE = N_("🌐 Language")
 # Translators: button label, keep under 30 characters.
@@ -166,20 +169,26 @@ def _outcome_item(item: SectionItem) -> str:
         case SourceView():
             return f'• <a href="{escape(item.url)}">{escape(item.title)}</a> ({escape(item.date_text)})'
         case HelpView():
-            link = f' <a href="{escape(item.url)}">{escape(item.url)}</a>' if item.url else ""
-            return f"• {escape(item.name)}. {escape(item.text)}{link}"
+            # The name is the link: a raw address is long, wraps badly and says nothing to a reader.
+            name = f'<a href="{escape(item.url)}">{escape(item.name)}</a>' if item.url else escape(item.name)
+            return f"• {name}. {escape(item.text)}"
         case _:
             assert_never(item)
 
 
-def help_screen(t: Translator) -> Screen:
+def _onward(t: Translator, version: str) -> tuple[tuple[Button, ...], ...]:
+    """The one button under a reading screen: back to the question (or the outcome) the person is at."""
+    return ((Button(t.gettext(CONTINUE), encode(Press.RESUME, version)),),)
+
+
+def help_screen(t: Translator, version: str) -> Screen:
     """How to use the bot, and its commands."""
     lines = [escape(t.gettext("Answer the questions with the buttons under each question.")), ""]
     lines += [f"/{name} — {escape(t.gettext(description))}" for name, description in COMMANDS]
-    return Screen("\n".join(lines))
+    return Screen("\n".join(lines), _onward(t, version))
 
 
-def about_screen(table: Table, t: Translator) -> Screen:
+def about_screen(table: Table, t: Translator, version: str) -> Screen:
     """What the bot is, which rule table it uses and when that was checked, and the sources."""
     meta = table.meta
     lines = [
@@ -197,10 +206,10 @@ def about_screen(table: Table, t: Translator) -> Screen:
         for s in table.sources.values()
     ]
     lines += ["", f"<i>{escape(t.gettext(meta.disclaimer))}</i>"]
-    return Screen("\n".join(lines))
+    return Screen("\n".join(lines), _onward(t, version))
 
 
-def privacy_screen(t: Translator, retention_days: int) -> Screen:
+def privacy_screen(t: Translator, retention_days: int, version: str) -> Screen:
     """What is stored, for how long, how to delete it, and Telegram's auto-delete timer."""
     paragraphs = [
         t.gettext(
@@ -219,7 +228,12 @@ def privacy_screen(t: Translator, retention_days: int) -> Screen:
             "turn on auto-delete."
         ),
     ]
-    return Screen("\n\n".join(escape(p) for p in paragraphs))
+    return Screen("\n\n".join(escape(p) for p in paragraphs), _onward(t, version))
+
+
+def forgotten_screen(t: Translator, version: str) -> Screen:
+    """Everything stored is deleted; one button begins again."""
+    return Screen(escape(t.gettext(FORGOTTEN)), ((Button(t.gettext(START), encode(Press.BEGIN, version)),),))
 
 
 # The command menu, in the order Telegram shows it.

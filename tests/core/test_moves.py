@@ -174,6 +174,9 @@ PRESSES = [
     pytest.param("new", Callback(Press.BEGIN, NOW), True, Expect(Show.IN_PLACE, answers={}), id="begin"),
     pytest.param("asking", Callback(Press.BEGIN, OLD), True, Expect(Show.IN_PLACE, answers={}), id="begin, older"),
     pytest.param("asking", Callback(Press.MENU, NOW), False, Expect(Show.MENU_IN_PLACE, save=False), id="menu"),
+    pytest.param(
+        "asking", Callback(Press.RESUME, OLD), False, Expect(Show.CURRENT, save=False), id="continue, any version"
+    ),
     pytest.param("outcome", Callback(Press.MENU, OLD), False, Expect(Show.MENU, save=False), id="menu at outcome"),
     pytest.param(
         "new", Callback(Press.LANGUAGE, NOW, ("tg",)), True, Expect(Show.WELCOME_IN_PLACE, lang="tg"), id="on welcome"

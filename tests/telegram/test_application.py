@@ -459,3 +459,27 @@ async def test_no_log_line_holds_the_token_or_anything_about_the_person(
         "tajikistan",
     ):
         assert secret not in logged, secret
+
+
+@pytest.mark.parametrize("command", ["/help", "/about", "/privacy"])
+async def test_reading_screens_lead_back_to_the_question(bot: Harness, command: str) -> None:
+    """Before: /help, /about and /privacy were dead ends with no button."""
+    user = bot.user("ky")
+    await user.send("/start")
+    await user.click(t("ky").gettext(screens.START))
+    await user.click(t("ky").gettext("A man"))
+    await user.send(command)
+    await user.click(t("ky").gettext(screens.CONTINUE))
+    assert t("ky").gettext("How old are you?") in (user.last_message().text or "")
+    assert await answers_of(bot, user) == {"sex": "male"}, "nothing is lost on the way"
+
+
+async def test_after_forget_one_button_begins_again(bot: Harness) -> None:
+    """Before: /forget was a dead end: "send /start" and no button."""
+    user = bot.user("ru")
+    await user.send("/start")
+    await user.click(t("ru").gettext(screens.START))
+    await user.send("/forget")
+    assert t("ru").gettext(screens.FORGOTTEN) in (user.last_message().text or "")
+    await user.click(t("ru").gettext(screens.START))
+    assert t("ru").gettext("Are you a man or a woman?") in (user.last_message().text or "")

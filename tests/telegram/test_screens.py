@@ -137,3 +137,14 @@ def test_welcome_marks_the_current_language() -> None:
     labels = [b.label for row in screen.buttons for b in row]
     assert "✓ English" in labels
     assert labels[-1] == "Start"
+
+
+def test_a_help_contact_with_an_address_is_a_named_link_not_a_raw_address(engine: Engine) -> None:
+    """Before: the address itself was shown (an 88-character raw URL to a news article, wrapping badly)."""
+    _, decision, session = play(engine, TAJIK)
+    view = outcome_view(engine.table, decision, session, T)
+    (contact,) = [h for h in view.help if h.url]
+    assert contact.url is not None
+    html = "\n".join(s.text for s in outcome_screens(view, T, V, SHARE))
+    assert f'<a href="{escape(contact.url)}">{escape(contact.name)}</a>' in html
+    assert contact.url not in _visible(html), "the address is behind the name"

@@ -95,7 +95,7 @@ async def test_one_persons_messages_are_answered_one_at_a_time_in_order(running:
     texts = [m.text or "" for m in aziz.messages]
     assert len(texts) == 2
     assert RU.gettext(screens.WELCOME) in texts[0]
-    assert texts[1] == screens.help_screen(RU).text
+    assert texts[1] == screens.help_screen(RU, "aaaaaa").text
     processor = app.update_processor
     assert isinstance(processor, PerChatUpdateProcessor)
     assert processor.chats_in_flight == 0  # nobody's chat id is kept once their updates are done
