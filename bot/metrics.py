@@ -42,10 +42,13 @@ EVENTS = (
     "send_outcome_unknown",
     "reloads",
     "reloads_refused",
+    "replies_owed_dropped",
+    "replies_owed_sent",
     "store_conflicts",
     "store_unavailable",
     "updates_dropped",
     "updates_duplicate",
+    "updates_confirmed_early",
     "updates_handled",
     "updates_unreadable",
 )

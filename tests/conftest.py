@@ -1,7 +1,13 @@
-"""Shared fixtures: the shipped rule table, an engine over it, a redis-server."""
+"""Shared fixtures: the shipped rule table, an engine over it, a redis-server; and the log scan.
+
+Logging is set up as `maslahat run` sets it up (bot.service.logs: every record redacted as it is
+made, libraries capped at warning), and every record of the whole run is kept; the run fails if
+one of them holds an id, name, username or text a test sent as a person (tests.support.logscan).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +16,8 @@ from hypothesis import settings
 from bot.core.engine import Engine
 from bot.core.table import Table
 from bot.ruletable.loader import load_table
+from bot.service.logs import CAPPED_LOGGERS, redact_personal_data
+from tests.support.logscan import PERSONAL, PROCESS_LOGS, LogScan
 from tests.support.redis_server import RedisServer
 from tests.support.shipped import RULES
 
@@ -35,3 +43,34 @@ def redis_server() -> Iterator[RedisServer]:
     """One real redis-server for the session; tests keep apart by key prefix. Started on first use."""
     with RedisServer() as server:
         yield server
+
+
+_scan = LogScan()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Log as the bot does, and keep every record for the scan at the end."""
+    redact_personal_data()
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for name in CAPPED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    root.addHandler(_scan)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any record holds what a person sent."""
+    logging.getLogger().removeHandler(_scan)
+    leaks = _scan.leaks()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+    if reporter is not None and not leaks:
+        scanned = f"{len(_scan.lines)} records and {sum(map(len, PROCESS_LOGS)):,} bytes of bot processes' logs"
+        reporter.write_line(f"log scan: {scanned}, {len(PERSONAL)} personal values sent, none logged")
+    if leaks:
+        if reporter is not None:
+            reporter.write_line(f"log scan: {len(leaks)} record(s) hold personal data", red=True)
+            for token, line in leaks[:20]:
+                reporter.write_line(f"  {token!r} in: {line[:300]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -171,7 +171,11 @@ class Service:
         # One Telegram cannot read is recorded and answered 200: refused, it would come back forever.
         update = read_update(data, self.application.bot, self._unreadable)
         if update is not None:
+            # 200 tells Telegram to forget the update: only once it is applied (bot.telegram.intake).
+            intake = self.runtime.intake
+            intake.take([update.update_id])
             await self.application.update_queue.put(update)
+            await intake.confirmable(only=update.update_id)
         return web.Response(text="ok\n")
 
     def _unreadable(self) -> None:

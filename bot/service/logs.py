@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = [
+    "CAPPED_LOGGERS",
     "JsonFormatter",
     "configure_logging",
     "json_line",
@@ -44,9 +45,9 @@ _FIELD = re.compile(rf"""(?P<key>["'](?:{_KEYS})["']\s*:\s*|\b(?:{_KEYS})=){_VAL
 #: A string argument this long that starts like JSON is logged as its size and hash, never shown.
 _RAW_MIN = 120
 
-# These libraries log request URLs (which hold the token) or whole updates (names, ids, text)
-# at DEBUG or INFO; they never log below WARNING here.
-_CAPPED = ("httpx", "httpcore", "telegram", "tornado", "apscheduler", "asyncio")
+#: These libraries log request URLs (which hold the token) or whole updates (names, ids, text)
+#: at DEBUG or INFO; they never log below WARNING here.
+CAPPED_LOGGERS = ("httpx", "httpcore", "telegram", "tornado", "apscheduler", "asyncio")
 
 _installed: set[str] = set()
 
@@ -166,7 +167,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), fmt: str
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler])
-    for name in _CAPPED:
+    for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     redact_personal_data()
     redact_secrets(secrets)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.engine import Session
+from bot.storage.outbox import OWED_GRACE, Owed
 
 __all__ = [
     "RECENT_UPDATES",
@@ -131,16 +132,35 @@ class SessionStore(Protocol):
         """The record, or None if there is none or it expired."""
         ...
 
-    async def put(self, key: str, record: Record, *, expected: int) -> None:
+    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
         """Write ``record`` if the stored version is still ``expected`` (0: no record yet).
+
+        ``owed``, if given, is recorded in the same write, in place of any reply owed to this person
+        (bot.storage.outbox): either both are stored or neither.
 
         Raises:
             Conflict: another writer got there first.
         """
         ...
 
+    async def owe(self, key: str, owed: Owed) -> None:
+        """Record a reply owed for an update that changes nothing stored (a hint, a stale button)."""
+        ...
+
+    async def settle(self, key: str, update_id: int) -> None:
+        """The reply owed for ``update_id`` was sent: forget it (a newer one owed is kept)."""
+        ...
+
+    async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
+        """The owed replies due at ``now``, each leased until ``until``: no other sweep takes it before.
+
+        An entry is due :data:`~bot.storage.outbox.OWED_GRACE` after it was recorded, and again
+        when its lease ends if it is still owed.
+        """
+        ...
+
     async def delete(self, key: str) -> None:
-        """Forget the record at once."""
+        """Forget the record, and any reply owed to the person, at once."""
         ...
 
     async def purge(self) -> int:
@@ -175,6 +195,7 @@ class MemoryStore:
         self.ttl = ttl
         self._clock = clock
         self._records: dict[str, Record] = {}
+        self._owed: dict[str, tuple[Owed, float]] = {}  # key -> (entry, when it is due)
         self._stats: dict[tuple[str, str, str], int] = {}
 
     def _alive(self, record: Record) -> bool:
@@ -186,14 +207,31 @@ class MemoryStore:
             return None
         return record
 
-    async def put(self, key: str, record: Record, *, expected: int) -> None:
+    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
         current = await self.get(key)
         if (current.version if current else 0) != expected:
             raise Conflict(key)
         self._records[key] = Record(record.session, record.version, record.recent, self._clock())
+        if owed is not None:
+            await self.owe(key, owed)
+
+    async def owe(self, key: str, owed: Owed) -> None:
+        self._owed[key] = (owed, owed.taken + OWED_GRACE)
+
+    async def settle(self, key: str, update_id: int) -> None:
+        entry = self._owed.get(key)
+        if entry is not None and entry[0].update_id == update_id:
+            del self._owed[key]
+
+    async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
+        taken = [(key, owed) for key, (owed, due) in self._owed.items() if due <= now]
+        for key, owed in taken:
+            self._owed[key] = (owed, until)
+        return taken
 
     async def delete(self, key: str) -> None:
         self._records.pop(key, None)
+        self._owed.pop(key, None)
 
     async def purge(self) -> int:
         expired = [key for key, record in self._records.items() if not self._alive(record)]

@@ -3,8 +3,11 @@
 A session is a hash ``{prefix}:session:{key}`` holding the write version and the record JSON;
 Redis itself forgets it ``ttl`` seconds after the last write, so no purge job is needed. A write
 is one Lua script that compares the stored version and writes, so of two processes writing the
-same person at once exactly one succeeds. Counters are one hash ``{prefix}:stats`` without expiry
-(anonymous aggregates). Every Redis failure becomes StoreUnavailable, after redis-py's own retries.
+same person at once exactly one succeeds. Owed replies (bot.storage.outbox) are the hash
+``{prefix}:outbox`` (person key -> "update id|entry JSON") and the sorted set ``{prefix}:outbox:due``
+(person key by when it is due), written by the same script as the session they belong to.
+Counters are one hash ``{prefix}:stats`` without expiry (anonymous aggregates). Every Redis
+failure becomes StoreUnavailable, after redis-py's own retries.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
 from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record
+from bot.storage.outbox import OWED_GRACE, Owed, decode_owed, encode_owed
 
 __all__ = ["RedisStore"]
 
-#: KEYS[1] the session; ARGV: expected version, new version, record JSON, ttl in ms.
+#: KEYS: the session, the outbox, its due set; ARGV: expected version, new version, record JSON, ttl
+#: in ms, the person key, and the owed entry ("" for none) with when it is due.
 #: Returns 1 if written, 0 if the stored version (0: no session) is not the expected one.
 _COMPARE_AND_SET = """
 local stored = redis.call('HGET', KEYS[1], 'version')
@@ -39,7 +44,38 @@ if current ~= tonumber(ARGV[1]) then
 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[6] ~= '' then
+    redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+    redis.call('ZADD', KEYS[3], ARGV[7], ARGV[5])
+end
 return 1
+"""
+
+#: KEYS: the outbox, its due set; ARGV: the person key, the update id. Deletes the entry if it is that update's.
+_SETTLE = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if entry and string.sub(entry, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 0
+"""
+
+#: KEYS: the outbox, its due set; ARGV: now, the end of the lease. Returns key, entry, key, entry...
+_DUE = """
+local keys = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
+local taken = {}
+for _, key in ipairs(keys) do
+    local entry = redis.call('HGET', KEYS[1], key)
+    if entry then
+        redis.call('ZADD', KEYS[2], ARGV[2], key)
+        table.insert(taken, key)
+        table.insert(taken, entry)
+    else
+        redis.call('ZREM', KEYS[2], key)
+    end
+end
+return taken
 """
 
 
@@ -63,7 +99,10 @@ class RedisStore:
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
         )
         self._cas = self._redis.register_script(_COMPARE_AND_SET)
+        self._settle = self._redis.register_script(_SETTLE)
+        self._due = self._redis.register_script(_DUE)
         self._stats = f"{prefix}:stats"
+        self._outbox = [f"{prefix}:outbox", f"{prefix}:outbox:due"]
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}:session:{key}"
@@ -88,18 +127,41 @@ class RedisStore:
             raise StoreUnavailable("a stored session cannot be read (version mismatch)")
         return record
 
-    async def put(self, key: str, record: Record, *, expected: int) -> None:
+    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
         ttl_ms = max(1, round(self.ttl * 1000))
+        entry, due = ("", 0.0) if owed is None else (_entry(owed), owed.taken + OWED_GRACE)
         async with self._guard():
             written: Any = await self._cas(
-                keys=[self._key(key)], args=[expected, record.version, encode_record(record), ttl_ms]
+                keys=[self._key(key), *self._outbox],
+                args=[expected, record.version, encode_record(record), ttl_ms, key, entry, due],
             )
         if written != 1:
             raise Conflict(key)
 
-    async def delete(self, key: str) -> None:
+    async def owe(self, key: str, owed: Owed) -> None:
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._outbox[0], key, _entry(owed))
+            pipe.zadd(self._outbox[1], {key: owed.taken + OWED_GRACE})
+            await pipe.execute()
+
+    async def settle(self, key: str, update_id: int) -> None:
         async with self._guard():
-            await self._redis.delete(self._key(key))
+            await self._settle(keys=self._outbox, args=[key, update_id])
+
+    async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
+        async with self._guard():
+            raw: list[Any] = await self._due(keys=self._outbox, args=[now, until])
+        try:
+            return [(_text(raw[i]), decode_owed(_text(raw[i + 1]).split("|", 1)[1])) for i in range(0, len(raw), 2)]
+        except (ValueError, IndexError) as exc:
+            raise StoreUnavailable(f"an owed reply cannot be read ({type(exc).__name__})") from exc
+
+    async def delete(self, key: str) -> None:
+        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(key))
+            pipe.hdel(self._outbox[0], key)
+            pipe.zrem(self._outbox[1], key)
+            await pipe.execute()
 
     async def purge(self) -> int:
         return 0  # Redis expires sessions by itself
@@ -135,6 +197,11 @@ class RedisStore:
             return sorted((*_split(field), int(value)) for field, value in raw.items())
         except ValueError as exc:
             raise StoreUnavailable(f"a stored counter cannot be read ({type(exc).__name__})") from exc
+
+
+def _entry(owed: Owed) -> str:
+    """An outbox hash value: the update id first, so that settling compares it without parsing JSON."""
+    return f"{owed.update_id}|{encode_owed(owed)}"
 
 
 def _text(value: bytes | str | None) -> str:

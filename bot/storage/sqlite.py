@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.storage.base import Conflict, Record, StoreUnavailable, decode_record, encode_record, private_file
+from bot.storage.outbox import OWED_GRACE, Owed, decode_owed, encode_owed
 
 __all__ = ["CHECKPOINT_EVERY", "PURGE_BATCH", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -37,6 +39,16 @@ _MIGRATIONS = (
         count INTEGER NOT NULL,
         PRIMARY KEY (day, name, label)
     );
+    """,
+    # 2: replies owed (bot.storage.outbox), one per person at most.
+    """
+    CREATE TABLE outbox (
+        key TEXT PRIMARY KEY,
+        update_id INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        due REAL NOT NULL
+    );
+    CREATE INDEX outbox_due ON outbox (due);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -215,10 +227,10 @@ class SQLiteStore:
         data = await self._run(work)
         return decode_record(data) if data is not None else None
 
-    async def put(self, key: str, record: Record, *, expected: int) -> None:
+    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
         data = encode_record(record)
 
-        def work(db: sqlite3.Connection) -> int:
+        def write(db: sqlite3.Connection) -> int:
             now = self._clock()
             if expected == 0:
                 # A new record, or one replacing an expired record.
@@ -236,11 +248,46 @@ class SQLiteStore:
                 )
             return cursor.rowcount
 
+        def work(db: sqlite3.Connection) -> int:
+            if owed is None:
+                return write(db)
+            with _transaction(db):
+                written = write(db)
+                if written == 1:
+                    _owe(db, key, owed)
+            return written
+
         if await self._run(work) != 1:
             raise Conflict(key)
 
+    async def owe(self, key: str, owed: Owed) -> None:
+        await self._run(lambda db: _owe(db, key, owed))
+
+    async def settle(self, key: str, update_id: int) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id)))
+
+    async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
+        def work(db: sqlite3.Connection) -> list[tuple[str, str]]:
+            with _transaction(db):
+                rows = db.execute("SELECT key, data FROM outbox WHERE due <= ? LIMIT 100", (now,)).fetchall()
+                db.executemany("UPDATE outbox SET due = ? WHERE key = ?", [(until, key) for key, _ in rows])
+            return [(str(key), str(data)) for key, data in rows]
+
+        entries = []
+        for key, data in await self._run(work):
+            try:
+                entries.append((key, decode_owed(data)))
+            except ValueError as exc:
+                raise StoreUnavailable(str(exc)) from exc
+        return entries
+
     async def delete(self, key: str) -> None:
-        await self._run(lambda db: db.execute("DELETE FROM sessions WHERE key = ?", (key,)))
+        def work(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.execute("DELETE FROM sessions WHERE key = ?", (key,))
+                db.execute("DELETE FROM outbox WHERE key = ?", (key,))
+
+        await self._run(work)
 
     async def purge(self) -> int:
         now = self._clock()  # records expiring while this runs are left for the next purge
@@ -327,3 +374,23 @@ class SQLiteStore:
                 lambda db: db.execute("SELECT count(*) FROM sessions WHERE expires > ?", (self._clock(),)).fetchone()[0]
             )
         )
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode): all of it, or none of it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:  # SQLite rolls some failures (a full disk) back by itself
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _owe(db: sqlite3.Connection, key: str, owed: Owed) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO outbox (key, update_id, data, due) VALUES (?, ?, ?, ?)",
+        (key, owed.update_id, encode_owed(owed), owed.taken + OWED_GRACE),
+    )

@@ -32,7 +32,9 @@ from bot.core.languages import DEFAULT_LANGUAGE
 from bot.storage.base import StoreUnavailable
 from bot.telegram import handlers, screens
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.intake import Intake
 from bot.telegram.operator import OPERATOR_COMMANDS, on_operator, operator_version
+from bot.telegram.outbox import sweep_outbox
 from bot.telegram.ratelimit import PerChatRateLimiter
 from bot.telegram.runtime import CONTEXT_TYPES, BotApplication, BotData, Context, Runtime, Store
 from bot.telegram.send import retrying
@@ -65,7 +67,11 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     ``timeout`` bounds each Bot API request (python-telegram-bot's defaults when None).
     """
     settings = runtime.settings
-    processor = PerChatUpdateProcessor(settings.concurrent_chats, on_drop=lambda: _count_drop(runtime))
+    intake = runtime.intake
+    processor = PerChatUpdateProcessor(
+        settings.concurrent_chats, on_drop=lambda update: _count_drop(runtime, update), on_queued=_release(intake)
+    )
+    intake.on_early = lambda n: _count_early(runtime, n)
     runtime.metrics.chats_in_flight.set_function(lambda: processor.chats_in_flight)
     runtime.metrics.set_content(runtime.engine.table.meta.id, runtime.engine.table.meta.version)
     timeouts = (
@@ -91,6 +97,7 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
         get_updates_request=AiohttpRequest(1, **timeouts),
         rate_limiter=limiter,
         on_unreadable=unreadable,
+        intake=intake,
     )
     built = ApplicationBuilder().context_types(CONTEXT_TYPES).bot(bot).concurrent_updates(processor).build()
     application = cast(BotApplication, built)
@@ -99,9 +106,26 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     return application
 
 
-def _count_drop(runtime: Runtime) -> None:
+def _count_drop(runtime: Runtime, update: object) -> None:
     """One update dropped because its chat's queue was full (bot.telegram.updates)."""
     runtime.metrics["updates_dropped"] += 1
+    if isinstance(update, Update):
+        runtime.intake.applied(update.update_id)
+
+
+def _count_early(runtime: Runtime, n: int) -> None:
+    """Updates confirmed to Telegram before they were applied (bot.telegram.intake)."""
+    runtime.metrics["updates_confirmed_early"] += n
+
+
+def _release(intake: Intake) -> Callable[[object], None]:
+    """What releases an update queued behind another of its chat to be confirmed (bot.telegram.intake)."""
+
+    def release(update: object) -> None:
+        if isinstance(update, Update):
+            intake.applied(update.update_id)
+
+    return release
 
 
 def _add_handlers(application: BotApplication) -> None:
@@ -139,6 +163,7 @@ async def _begin(update: Update, context: Context) -> None:
     """Before any handler: count the update by kind and note when handling began."""
     rt = context.bot_data.runtime
     rt.started[id(update)] = time.monotonic()
+    rt.intake.handling.add(update.update_id)
     rt.metrics.updates.labels(_kind(update)).inc()
 
 
@@ -148,6 +173,8 @@ async def _count(update: Update, context: Context) -> None:
     began = rt.started.pop(id(update), None)
     if began is not None:
         rt.metrics.latency.observe(time.monotonic() - began)
+    rt.intake.handling.discard(update.update_id)
+    rt.intake.applied(update.update_id)  # if no transaction did: nothing was stored
     rt.metrics["updates_handled"] += 1
 
 
@@ -205,16 +232,20 @@ async def purge_expired(runtime: Runtime, every: float = 3600) -> None:
 
 
 async def start_background(application: AnyApplication) -> None:
-    """Register the menus, start purging expired sessions."""
+    """Register the menus, start purging expired sessions and sending owed replies."""
     await register_menus(application)
     shared = _shared(application)
-    shared.purge_task = asyncio.create_task(purge_expired(shared.runtime), name="purge expired sessions")
+    shared.tasks = [
+        asyncio.create_task(purge_expired(shared.runtime), name="purge expired sessions"),
+        asyncio.create_task(sweep_outbox(cast(BotApplication, application)), name="send owed replies"),
+    ]
 
 
 async def stop_background(application: AnyApplication) -> None:
-    """Stop purging and close the store."""
+    """Stop the background tasks and close the store."""
     shared = _shared(application)
-    if shared.purge_task is not None:
-        shared.purge_task.cancel()
-        shared.purge_task = None
+    for task in shared.tasks:
+        task.cancel()
+    await asyncio.gather(*shared.tasks, return_exceptions=True)
+    shared.tasks = []
     await shared.runtime.store.close()

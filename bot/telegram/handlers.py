@@ -14,17 +14,18 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.languages import language_for
 from bot.core.moves import INVALID, STALE_BUTTON, Press, plan_command, plan_press, plan_start, plan_text
 from bot.storage.base import StoreUnavailable
 from bot.telegram import screens
 from bot.telegram.callbacks import decode
-from bot.telegram.render import plain, render, with_notice
+from bot.telegram.render import plain
+from bot.telegram.reply import reply
 from bot.telegram.runtime import Context, Runtime, snapshot
-from bot.telegram.send import edit, retrying, send
-from bot.telegram.transaction import Applied, Decide, transact
+from bot.telegram.send import retrying, send
+from bot.telegram.transaction import Applied, Decide, ReplyTo, transact
 
 __all__ = [
     "SESSION_COMMANDS",
@@ -85,28 +86,49 @@ class Turn:
         assert self.update.effective_message is not None
         return (self.update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
 
-    async def transact(self, decide: Decide) -> Applied | None:
-        """Apply the update to the person's record exactly once; None if it was applied before."""
+    async def transact(self, decide: Decide, pressed: Message | None = None) -> Applied | None:
+        """Apply the update to the person's record exactly once, with the reply it owes; None if applied before.
+
+        ``pressed`` is the message whose button was pressed: the reply may take its place.
+        """
         user = self.update.effective_user
         assert user is not None
-        return await transact(self.rt, user.id, self.update.update_id, self.lang, decide)
+        chat_id = self.chat_id
+        to = None if chat_id is None else ReplyTo(chat_id, pressed.message_id if pressed else None)
+        return await transact(self.rt, user.id, self.update.update_id, self.lang, decide, to)
 
-    async def show(self, applied: Applied, pressed: Message | None = None, *, notice: str = "") -> None:
-        """Render what the plan shows and send it, in place of the ``pressed`` message where it says so.
+    async def show(self, applied: Applied, pressed: Message | None = None, *, notice_on_top: bool = True) -> None:
+        """Show what the plan says (in place of the ``pressed`` message where it says so), then settle what it owed.
 
-        ``notice`` (translated) opens the first screen, in one message with it; alone if nothing else shows.
+        ``notice_on_top``: whether the plan's notice, if any, opens the first screen (see bot.telegram.reply).
         """
         chat_id = self.chat_id
         if chat_id is None:
             return
-        replies = render(self.rt, applied.plan, pressed=pressed is not None, bot_username=self.context.bot.username)
-        if notice:
-            replies = with_notice(replies, notice)
-        for reply in replies:
-            if reply.in_place and pressed is not None:
-                await edit(self.context, pressed, reply.screen)
-            else:
-                await send(self.context, chat_id, reply.screen)
+        to = ReplyTo(chat_id, pressed.message_id if pressed else None)
+        try:
+            await reply(self.context, self.rt, applied.plan, to, notice_on_top=notice_on_top)
+        except TelegramError as exc:
+            if applied.owed is None:
+                raise
+            if isinstance(exc, BadRequest | Forbidden):
+                await self._settle(applied)  # sending again will not help: on_error tells the person, if it can
+                raise
+            # The update is saved and its reply owed: the outbox sweep sends it once Telegram answers.
+            # "Something went wrong" would be untrue, and would not get through either.
+            log.warning("could not show a reply (%s); it is left to the outbox", type(exc).__name__)
+            return
+        await self._settle(applied)
+
+    async def _settle(self, applied: Applied) -> None:
+        """The reply ``applied`` owed needs no more sending: forget it."""
+        if applied.owed is None:
+            return
+        try:
+            await self.rt.store.settle(applied.key, applied.owed.update_id)
+        except StoreUnavailable as exc:
+            # Still owed as far as the store knows: the outbox sweep may show it once more.
+            self.store_unavailable(exc)
 
     async def say(self, notice: str) -> None:
         """Send a notice (an English msgid) in the person's language, as its own message."""
@@ -169,11 +191,9 @@ async def on_command(turn: Turn) -> None:
 async def on_other_message(turn: Turn) -> None:
     """Text, stickers, photos, voice… where a button is expected: a hint and the current screen."""
     applied = await turn.transact(lambda session, new: plan_text(turn.rt.engine, session, new=new))
-    if applied is not None and turn.chat_id is not None:
-        plan = applied.plan
+    if applied is not None:
         # One reply per message, the hint on top of the question: 1,000 texts made 2,001 messages.
-        notice = turn.rt.t(plan.session.lang).gettext(plan.notice) if plan.notice else ""
-        await turn.show(applied, notice=notice)
+        await turn.show(applied)
 
 
 @handler
@@ -242,7 +262,7 @@ async def on_button(turn: Turn) -> None:
     duplicate = False
     try:
         applied = await turn.transact(
-            lambda session, _new: plan_press(rt.engine, session, pressed, rt.version, on_welcome=on_welcome)
+            lambda session, _new: plan_press(rt.engine, session, pressed, rt.version, on_welcome=on_welcome), message
         )
         if applied is None:
             duplicate = True  # this press was handled and answered already
@@ -250,8 +270,8 @@ async def on_button(turn: Turn) -> None:
         notice = rt.t(applied.plan.session.lang).gettext(applied.plan.notice) if applied.plan.notice else ""
         if applied.plan.notice == STALE_BUTTON:
             rt.metrics["buttons_stale"] += 1
-        # After a notice (stale or broken button) the current screen comes as a new message.
-        await turn.show(applied, None if notice else message)
+        # After a notice (stale or broken button, a pop-up) the current screen comes as a new message.
+        await turn.show(applied, message, notice_on_top=False)
     except StoreUnavailable as exc:
         turn.store_unavailable(exc)
         notice = rt.t(turn.lang).gettext(screens.STORE_UNAVAILABLE)

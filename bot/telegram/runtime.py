@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.storage.base import SessionStore, StatsStore
 from bot.telegram.callbacks import version_tag
+from bot.telegram.intake import Intake
 
 __all__ = ["CONTEXT_TYPES", "BotApplication", "BotData", "Context", "Runtime", "Store", "snapshot"]
 
@@ -40,6 +41,8 @@ class Runtime:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     started: dict[int, float] = field(default_factory=dict)  # id(update) -> when handling began
+    #: Updates taken and not yet applied, and those being handled (shared by snapshots, as the store is).
+    intake: Intake = field(default_factory=Intake)
 
     @property
     def version(self) -> str:
@@ -59,8 +62,8 @@ class BotData:
     runtime: Runtime = field(init=False)
     #: Re-reads rules and catalogs and returns the problems, if any: set by the service (``maslahat run``).
     reload: Callable[[], Awaitable[list[str]]] | None = None
-    #: The background task that forgets expired sessions, while it runs.
-    purge_task: asyncio.Task[None] | None = None
+    #: The background tasks (forgetting expired sessions, sending owed replies), while they run.
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def on_retry(self, reason: str) -> None:
         """Count a retried Bot API call by reason (bot.telegram.send calls it)."""

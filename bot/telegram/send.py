@@ -136,14 +136,14 @@ async def send(context: Context, chat_id: int, screen: Screen) -> Message | None
         return None
 
 
-async def edit(context: Context, message: Message, screen: Screen) -> None:
-    """Show ``screen`` in place of ``message``; send it anew if the message cannot be edited."""
+async def edit(context: Context, chat_id: int, message_id: int, screen: Screen) -> None:
+    """Show ``screen`` in place of message ``message_id``; send it anew if the message cannot be edited."""
     try:
         await retrying(
             lambda: context.bot.edit_message_text(
                 screen.text,
-                chat_id=message.chat_id,
-                message_id=message.message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup(screen),
                 disable_web_page_preview=True,
@@ -155,4 +155,4 @@ async def edit(context: Context, message: Message, screen: Screen) -> None:
         if "not modified" in text:
             return
         log.info("message could not be edited (%s); sending it anew", type(exc).__name__)
-        await send(context, message.chat_id, screen)
+        await send(context, chat_id, screen)

@@ -8,6 +8,11 @@ time, and hands on each unreadable update as an empty one with its ``update_id``
 offset moves past it; it is counted (``maslahat_events{event="updates_unreadable"}``) and logged in
 one line that names no one. The webhook does the same with :func:`read_update`.
 
+It also confirms updates only once they are applied: python-telegram-bot asks for the next batch,
+which confirms the last one to Telegram, as soon as it has queued it; :class:`TolerantBot` first
+waits (a few seconds at most) for the updates it confirms to be applied (bot.telegram.intake), so
+that a crash does not lose them.
+
 When Telegram cannot be reached, python-telegram-bot's polling loop waits 1.5 times longer after
 each failure, up to 30 s: after a two-minute outage the bot answered 25.7 s after Telegram came
 back. :class:`TolerantBot` waits itself, doubling from 0.5 s up to :attr:`TolerantBot.max_backoff`
@@ -24,6 +29,8 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
+
+from bot.telegram.intake import Intake
 
 __all__ = ["TolerantBot", "read_update"]
 
@@ -63,11 +70,19 @@ class TolerantBot(ExtBot[None]):
     #: The first wait after a failed poll.
     min_backoff = 0.5
 
-    def __init__(self, *args: Any, on_unreadable: Callable[[], None] = lambda: None, **kwargs: Any) -> None:
-        """python-telegram-bot's arguments, and ``on_unreadable``: called once for each update skipped."""
+    def __init__(
+        self,
+        *args: Any,
+        on_unreadable: Callable[[], None] = lambda: None,
+        intake: Intake | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """python-telegram-bot's arguments; ``on_unreadable``, called once for each update skipped; and
+        the ``intake`` that notes the updates fetched and tells when they may be confirmed."""
         super().__init__(*args, **kwargs)
         with self._unfrozen():  # python-telegram-bot objects are read-only once built
             self._on_unreadable = on_unreadable
+            self._intake = intake or Intake()
             self._backoff = 0.0
 
     async def get_updates(
@@ -76,6 +91,20 @@ class TolerantBot(ExtBot[None]):
         limit: int | None = None,
         timeout: Any = None,
         allowed_updates: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
+        if offset is not None and offset > 0:
+            await self._intake.confirmable(below=offset)  # asking from ``offset`` confirms what is below it
+        updates = await self._fetch(offset, limit, timeout, allowed_updates, **kwargs)
+        self._intake.take(update.update_id for update in updates)
+        return updates
+
+    async def _fetch(
+        self,
+        offset: int | None,
+        limit: int | None,
+        timeout: Any,
+        allowed_updates: Sequence[str] | None,
         **kwargs: Any,
     ) -> tuple[Update, ...]:
         try:

@@ -54,12 +54,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     served.
     """
 
-    __slots__ = ("_on_drop", "_queues")
+    __slots__ = ("_on_drop", "_on_queued", "_queues")
 
-    def __init__(self, max_concurrent_updates: int, on_drop: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        on_drop: Callable[[object], None] = lambda update: None,
+        on_queued: Callable[[object], None] = lambda update: None,
+    ) -> None:
+        """``on_drop`` and ``on_queued`` are told of each update dropped, or queued behind another."""
         super().__init__(max_concurrent_updates)
         self._queues: dict[Any, deque[Awaitable[Any]]] = {}
         self._on_drop = on_drop
+        self._on_queued = on_queued
 
     @property
     def chats_in_flight(self) -> int:
@@ -76,9 +83,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if queued is not None:
             if len(queued) >= CHAT_QUEUE_LIMIT:
                 getattr(coroutine, "close", lambda: None)()  # never awaited: close it, or Python warns
-                self._on_drop()
+                self._on_drop(update)
                 return
             queued.append(coroutine)
+            self._on_queued(update)
             return
         queued = self._queues[chat] = deque()
         try:

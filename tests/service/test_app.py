@@ -31,6 +31,7 @@ from bot.service.app import Service, backoff
 from bot.service.content import Content
 from bot.service.logs import JsonFormatter
 from bot.storage.base import MemoryStore, Record, StoreUnavailable
+from bot.storage.outbox import Owed
 from bot.storage.sqlite import SQLiteStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
@@ -231,6 +232,40 @@ async def test_webhook_requests_without_the_secret_get_403_on_the_same_server() 
             assert t("ru").gettext(screens.WELCOME) in (client.last_message().text or "")
             assert api.calls_to("setWebhook")[-1]["secret_token"] == "s3cret_value"
             assert (await _get(f"{base}/healthz"))[0] == 200
+
+
+class _GatedStore(MemoryStore):
+    """A memory store whose writes wait for ``gate``: a slow store."""
+
+    def __init__(self) -> None:
+        super().__init__(ttl=86400)
+        self.gate = asyncio.Event()
+
+    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
+        await self.gate.wait()
+        await super().put(key, record, expected=expected, owed=owed)
+
+
+async def test_the_webhook_answers_200_only_once_the_update_is_saved() -> None:
+    """Before: 200 went back before the update was handled; a kill -9 then lost the press for good."""
+    async with FakeBotApi() as api:
+        runtime = make_runtime(api)
+        store = _GatedStore()
+        runtime.store = store
+        port = free_port()
+        runtime.settings = dataclasses.replace(
+            runtime.settings, webhook_url=f"https://127.0.0.1:{port}/telegram", webhook_secret="s3cret_value"
+        )
+        async with serving(api, runtime, port=port) as (_, base):
+            user = FakeUser(63, "Test", None, "ru")
+            update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 7}
+            posted = asyncio.create_task(api.post_to_webhook(update, secret="s3cret_value", url=f"{base}/telegram"))
+            try:
+                await asyncio.sleep(0.5)
+                assert not posted.done(), "answered before the update was saved"
+            finally:
+                store.gate.set()
+            assert await asyncio.wait_for(posted, 5) == 200
 
 
 # Telegram unreachable at start ---------------------------------------------------------------

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.service.logs import configure_logging, redact_personal, redact_secrets
+from tests.support.logscan import LogScan
 
 SECRET = "987654:SECRETsecretSECRET_for_the_log_test"
 
@@ -84,3 +85,23 @@ def test_redaction_keeps_what_names_no_one() -> None:
         "reloaded rules decree-821@2026.12.02 in 0.4 s"
     )
     assert redact_personal('{"update_id": 5, "id": 42}') == '{"update_id": 5, "id": «redacted»}'
+
+
+def test_the_suites_log_scan_finds_what_a_person_sent_in_any_record() -> None:
+    """The scan tests/conftest.py runs over the whole suite's logs can fail: shown here on purpose."""
+    scan = LogScan()
+    log = logging.getLogger("tests.logscan")
+    log.addHandler(scan)
+    log.propagate = False  # these leaks are on purpose: kept from the suite's own scan
+    try:
+        log.warning("handled a press from %s", "Dilnoza_Karimova")
+        try:
+            raise ValueError("update from user 987654321")
+        except ValueError:
+            log.exception("failed")
+        log.warning("nothing personal here")
+    finally:
+        log.removeHandler(scan)
+        log.propagate = True
+    personal = {"Dilnoza_Karimova", "987654321", "never logged"}
+    assert sorted(token for token, _ in scan.leaks(personal)) == ["987654321", "Dilnoza_Karimova"]

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import pytest
 from redis.asyncio import Redis
@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from bot.core.engine import Session
 from bot.storage import sqlite as store_sqlite
 from bot.storage.base import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
+from bot.storage.outbox import OWED_GRACE, Owed, seal, unseal
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.support.redis_server import RedisServer
@@ -116,6 +117,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             stored: list[bytes | str] = []
             async for name in direct.scan_iter(match=f"{prefix}:*"):
                 stored.append(name)
+                if await direct.type(name) in {b"zset", "zset"}:  # the outbox's due times
+                    stored.extend(cast("list[bytes]", await direct.zrange(name, 0, -1)))
+                    continue
                 for item in (await direct.hgetall(name)).items():
                     stored.extend(item)
             return b"\n".join(part if isinstance(part, bytes) else part.encode() for part in stored)
@@ -331,6 +335,72 @@ async def test_a_corrupt_record_is_unavailable_not_a_crash(backend: Backend, tex
     assert await backend.store.get(key(2)) == first()
 
 
+# Owed replies (bot.storage.outbox) ------------------------------------------------------------
+
+
+def owed(update_id: int = 5, *, chat_id: int = 987_654_321, message: int | None = 12, taken: float = NOW) -> Owed:
+    return Owed(update_id, seal(SECRET, key(), chat_id), message, "in place", "", "uz_Cyrl", taken)
+
+
+async def test_a_reply_owed_with_a_write_is_due_after_the_grace_and_leased_to_one_sweep(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(), first(), expected=0, owed=owed())
+    assert await store.due(NOW + 1, NOW + 100) == [], "its own handler has it for now"
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), owed())]
+    assert await store.due(NOW + 50, NOW + 200) == [], "leased to the sweep that took it"
+    assert await store.due(NOW + 100, NOW + 300) == [(key(), owed())], "still owed when the lease ends"
+
+
+async def test_settling_forgets_that_updates_reply_and_only_that(backend: Backend) -> None:
+    store = backend.store
+    await store.owe(key(), owed(5))
+    await store.settle(key(), 4)  # an older update's reply: already replaced
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), owed(5))]
+    await store.owe(key(), owed(6, message=None))  # a newer update: one reply per person is owed
+    await store.settle(key(), 5)
+    assert await store.due(NOW + 200, NOW + 300) == [(key(), owed(6, message=None))]
+    await store.settle(key(), 6)
+    assert await store.due(NOW + 400, NOW + 500) == []
+
+
+async def test_a_write_that_conflicts_owes_nothing(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(), first(), expected=0)
+    with pytest.raises(Conflict):
+        await store.put(key(), first().after(Session("ru"), 9, NOW), expected=0, owed=owed(9))
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == []
+
+
+async def test_forgetting_a_person_forgets_what_was_owed_to_them(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(), first(), expected=0, owed=owed())
+    await store.owe(key(2), owed(7))
+    await store.delete(key())
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(2), owed(7))]
+
+
+@both_persistent
+async def test_another_process_finds_what_a_killed_one_owed_and_the_chat_only_with_the_secret(
+    backend: Backend,
+) -> None:
+    await backend.store.put(key(), first(), expected=0, owed=owed(chat_id=987_654_321))
+    assert backend.raw is not None
+    assert b"987654321" not in await backend.raw(), "the chat id is sealed at rest"
+    restarted = backend.open()
+    [(found, entry)] = await restarted.due(NOW + OWED_GRACE, NOW + 100)
+    assert found == key()
+    assert unseal(SECRET, found, entry.chat) == 987_654_321
+    assert unseal(b"another secret", found, entry.chat) != 987_654_321
+
+
+def test_sealing_round_trips_any_chat_id() -> None:
+    for chat_id in (1, 987_654_321, 2**52 - 1, -1_001_234_567_890):
+        assert unseal(SECRET, key(), seal(SECRET, key(), chat_id)) == chat_id
+    assert seal(SECRET, key(), 5) != seal(SECRET, key(6), 5), "a pad per person"
+    with pytest.raises(ValueError, match="not a sealed chat id"):
+        unseal(SECRET, key(), "123")
+
+
 # SQLite --------------------------------------------------------------------------------------
 
 
@@ -379,6 +449,23 @@ async def test_sqlite_an_older_file_is_migrated(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert user_version(path) == SCHEMA_VERSION
+
+
+async def test_sqlite_a_file_of_schema_1_keeps_its_sessions_and_gains_the_outbox(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(store_sqlite._MIGRATIONS[0])
+        db.execute("INSERT INTO sessions VALUES (?, ?, 1, ?)", (key(), store_sqlite.encode_record(first()), NOW + TTL))
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    store = SQLiteStore(path, TTL, clock=lambda: NOW)
+    try:
+        assert await store.get(key()) == first()
+        await store.owe(key(), owed())
+        assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), owed())]
+    finally:
+        await store.close()
+    assert user_version(path) == SCHEMA_VERSION == 2
 
 
 async def test_sqlite_a_file_from_a_newer_version_is_refused(tmp_path: Path) -> None:

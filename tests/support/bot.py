@@ -38,10 +38,17 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(api: FakeBotApi, *, timeout: float | None = None) -> AsyncIterator[Harness]:
-    """The bot polling ``api``, menus registered; ``timeout`` bounds each Bot API call (None: the defaults)."""
+async def running_bot(
+    api: FakeBotApi, *, timeout: float | None = None, store: MemoryStore | None = None, rate_limit: bool = True
+) -> AsyncIterator[Harness]:
+    """The bot polling ``api``, menus registered; ``timeout`` bounds each Bot API call (None: the defaults).
+
+    ``store``: another store than a fresh MemoryStore (one that fails or waits, say).
+    """
     runtime = make_runtime(api)
-    app = build_application(runtime, timeout=timeout)
+    if store is not None:
+        runtime.store = store
+    app = build_application(runtime, timeout=timeout, rate_limit=rate_limit)
     async with app:
         await register_menus(app)
         assert app.updater is not None

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import telegram
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from tests.support.logscan import note_personal
 from tests.support.telegram_html import HtmlError, parse_html, trim, utf16_len
 
 JSON = dict[str, Any]
@@ -335,6 +336,25 @@ class RateLimits:
         return None
 
 
+def _note_personal(data: Any) -> None:
+    """Note what an update names or quotes of a person, for the suite's log scan (tests.support.logscan)."""
+    if isinstance(data, list):
+        for item in data:
+            _note_personal(item)
+        return
+    if not isinstance(data, dict):
+        return
+    sender = data.get("from")
+    if isinstance(sender, dict) and sender.get("is_bot"):
+        return  # the bot's own message, quoted under a button: nothing of the person
+    for key, value in data.items():
+        if key in {"first_name", "last_name", "username", "text", "caption"}:
+            note_personal(value)
+        elif key in {"from", "chat", "user"} and isinstance(value, dict):
+            note_personal(value.get("id"))
+        _note_personal(value)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -402,6 +422,10 @@ class FakeBotApi:
         self.updates_sent = 0
         #: Chats whose user blocked the bot: sending there answers 403.
         self.blocked: set[int] = set()
+        #: The highest offset getUpdates was asked for: every update below it is confirmed, gone for good.
+        self.confirmed_below = 0
+        #: Calls held (see hold()) whose client had gone when they were released: never carried out.
+        self.abandoned: list[tuple[str, JSON]] = []
 
         self._chats: dict[int, _ChatState] = {}
         self._updates: list[JSON] = []
@@ -414,6 +438,8 @@ class FakeBotApi:
         self._poll_serial = 0
         self._failures: dict[str, deque[_Failure]] = {}
         self._random_faults: _RandomFaults | None = None
+        self._held: set[str] = set()
+        self._released = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._closed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -559,6 +585,21 @@ class FakeBotApi:
         rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
         self._random_faults = _RandomFaults(rate, {m.lower() for m in methods}, tuple(kinds), rng, seconds, streak)
 
+    def hold(self, *methods: str) -> None:
+        """Hold calls to ``methods`` unanswered and not carried out, until release().
+
+        As when Telegram cannot be reached: a call whose client has gone by the time it is released
+        (the bot was killed meanwhile) is never carried out, and is listed in ``abandoned``.
+        """
+        self._held = {method.lower() for method in methods}
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Let the held calls through (see hold()); later calls are not held."""
+        self._held = set()
+        self._released.set()
+        self._notify()
+
     def _take_failure(self, method: str, params: JSON | None = None) -> _Failure | None:
         if self._random_faults is not None and params is not None:
             drawn = self._random_faults.draw(method, params.get("chat_id"))
@@ -600,6 +641,7 @@ class FakeBotApi:
 
     def queue_update(self, update: JSON) -> JSON:
         """Queues an update for getUpdates or the webhook; gives it the next update_id if it has none."""
+        _note_personal(update)
         if "update_id" not in update:
             update["update_id"] = next(self._update_ids)
         self._updates.append(update)
@@ -770,6 +812,17 @@ class FakeBotApi:
         except ValueError as error:
             return bad_request(str(error)).response()
         self.calls.append((_CANONICAL[name], params))
+        if name in self._held:
+            released = self._released
+            try:
+                while not released.is_set() and not self._closed.is_set():
+                    await self._wait_change(None)
+            except asyncio.CancelledError:  # the client went away (handler_cancellation)
+                self.abandoned.append((_CANONICAL[name], params))
+                raise
+            if request.transport is None or request.transport.is_closing():
+                self.abandoned.append((_CANONICAL[name], params))
+                return ApiError(599, "the client went away").response()
         failure = self._take_failure(name, params)
         try:
             if failure and failure.kind not in {"timeout", "truncated"}:
@@ -1064,6 +1117,7 @@ class FakeBotApi:
             del self._updates[: max(len(self._updates) + offset, 0)]
         elif offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self.confirmed_below = max(self.confirmed_below, offset)
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             if self._poll_serial != serial:
@@ -1135,6 +1189,7 @@ class FakeBotApi:
 
         Returns the HTTP status. An accepted update counts in ``updates_sent``, as the bot will handle it.
         """
+        _note_personal(update)
         target = url or self.webhook_url
         if not target or not _is_loopback(target):
             raise ValueError(f"no loopback webhook to post to: {target!r}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.support.fakebotapi import FakeBotApi
+from tests.support.logscan import PROCESS_LOGS
 from tests.support.shipped import ROOT
 
 __all__ = ["eventually", "http_get", "relay", "reserved_port", "start_bot", "wait_for"]
@@ -121,7 +122,7 @@ async def start_bot(
         "SESSION_SECRET_FILE": str(state / "session.key"),
         **settings,
     }
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "bot.cli", "run", "--api-base-url", api_base_url or api.base_url, *args),
         cwd=ROOT,
         env=env,
@@ -129,3 +130,31 @@ async def start_bot(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    _copy_stderr(process)
+    return process
+
+
+_copying: set[asyncio.Task[None]] = set()
+
+
+def _copy_stderr(process: asyncio.subprocess.Process) -> None:
+    """Copy what ``process`` writes on standard error to the suite's log scan (tests.support.logscan).
+
+    The test still reads it from ``process.stderr`` (and ``communicate()``), as before.
+    """
+    source = process.stderr
+    assert source is not None
+    copy = asyncio.StreamReader()
+
+    async def pump() -> None:
+        try:
+            while chunk := await source.read(65536):
+                PROCESS_LOGS.append(chunk)
+                copy.feed_data(chunk)
+        finally:
+            copy.feed_eof()
+
+    task = asyncio.create_task(pump(), name="copy a bot process's standard error")
+    _copying.add(task)
+    task.add_done_callback(_copying.discard)
+    process.stderr = copy

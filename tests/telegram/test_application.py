@@ -14,9 +14,11 @@ import pytest
 from bot.core import moves
 from bot.core.languages import LANGUAGES
 from bot.storage.base import MemoryStore, person_key
+from bot.storage.outbox import OWED_GRACE
 from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
 from bot.telegram.callbacks import version_tag
+from bot.telegram.outbox import send_owed
 from tests.support.bot import TABLE, Harness, answer, make_runtime, running_bot, t
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.golden import GOLDEN
@@ -401,11 +403,26 @@ async def test_a_timed_out_send_is_not_repeated() -> None:
         assert len(api.calls_to("sendMessage")) == 1
 
 
-async def test_persistent_failure_is_reported_and_the_bot_goes_on(bot: Harness) -> None:
+async def test_a_reply_telegram_keeps_failing_is_left_to_the_outbox_not_reported_and_the_bot_goes_on(
+    bot: Harness,
+) -> None:
+    """Before: "Something went wrong… send /restart", though the start was saved and its reply could follow."""
     user = bot.user("en")
-    bot.api.fail_next("sendMessage", "server_error", times=4)
+    bot.api.fail_next("sendMessage", "server_error", times=4)  # every retry
+    await user.send("/start")
+    assert not [m for m in bot.api.messages(user.user.id) if m.outgoing], "nothing got through, no error either"
+    assert await send_owed(bot.app, now=time.time() + OWED_GRACE + 1) == 1  # once Telegram answers again
+    assert screens.WELCOME in (user.last_message().text or "")
+    await user.send("/start")
+    assert screens.WELCOME in (user.last_message().text or "")
+
+
+async def test_a_reply_telegram_refuses_is_reported_and_the_bot_goes_on(bot: Harness) -> None:
+    user = bot.user("en")
+    bot.api.fail_next("sendMessage", "not_found")  # a 400: sending it again would not help
     await user.send("/start")
     assert user.last_message().text == screens.SOMETHING_WRONG
+    assert await send_owed(bot.app, now=time.time() + OWED_GRACE + 1) == 0, "told once, not owed as well"
     await user.send("/start")
     assert screens.WELCOME in (user.last_message().text or "")
 

@@ -183,7 +183,12 @@ async def test_a_replica_keeps_to_its_share_of_telegrams_messages_per_second() -
 async def test_a_chats_queue_is_bounded_and_what_is_dropped_is_counted() -> None:
     """Before: one person's flood queued without limit (1,000 texts held 1,000 coroutines and chat ids)."""
     dropped: list[int] = []
-    processor = PerChatUpdateProcessor(4, on_drop=lambda: dropped.append(1))
+    queued: list[int] = []
+    processor = PerChatUpdateProcessor(
+        4,
+        on_drop=lambda u: dropped.append(u.update_id),  # type: ignore[attr-defined]
+        on_queued=lambda u: queued.append(u.update_id),  # type: ignore[attr-defined]
+    )
     release = asyncio.Event()
     done: list[int] = []
 
@@ -201,5 +206,6 @@ async def test_a_chats_queue_is_bounded_and_what_is_dropped_is_counted() -> None
     release.set()
     await asyncio.wait_for(first, 5)
     assert done == [500, 0, *range(1, CHAT_QUEUE_LIMIT + 1)], "the first CHAT_QUEUE_LIMIT, in order"
-    assert len(dropped) == 100 - CHAT_QUEUE_LIMIT
+    assert dropped == list(range(CHAT_QUEUE_LIMIT + 1, 101)), "each update dropped is named, to be confirmed"
+    assert queued == list(range(1, CHAT_QUEUE_LIMIT + 1)), "each update queued is named, to be confirmed"
     assert processor.chats_in_flight == 0
