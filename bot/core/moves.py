@@ -80,6 +80,7 @@ class Show(Enum):
     ABOUT = "about"
     PRIVACY = "privacy"
     FORGOTTEN = "forgotten"
+    CONFIRM_START = "confirm start"  # "Start over? Your answers so far will be deleted": Continue / Start over
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,15 @@ class Plan:
 
 
 def plan_start(engine: Engine, session: Session, payload: str) -> Plan:
-    """/start [language]: a fresh conversation, in the language the link names if it names one."""
+    """/start [language]: a fresh conversation, in the language the link names if it names one.
+
+    In the middle of a conversation (or at its outcome) it asks first: a /start sent from the menu
+    or a shared link must not silently delete the person's answers. The language a link names is
+    taken at once, the answers kept.
+    """
     lang = next((code for code in LANGUAGES if code.lower() == payload.lower()), session.lang)
+    if session.answers:
+        return Plan(session.in_language(lang), Show.CONFIRM_START, save=lang != session.lang)
     return Plan(engine.restart(session.in_language(lang)), Show.WELCOME)
 
 

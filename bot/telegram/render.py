@@ -71,6 +71,8 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
         return [Reply(screens.privacy_screen(t, rt.settings.retention_days, rt.version))]
     if show is Show.FORGOTTEN:
         return [Reply(screens.forgotten_screen(t, rt.version))]
+    if show is Show.CONFIRM_START:
+        return [Reply(screens.confirm_start_screen(t, rt.version))]
     return []  # Show.NOTHING
 
 

@@ -231,6 +231,15 @@ def privacy_screen(t: Translator, retention_days: int, version: str) -> Screen:
     return Screen("\n\n".join(escape(p) for p in paragraphs), _onward(t, version))
 
 
+def confirm_start_screen(t: Translator, version: str) -> Screen:
+    """/start in the middle of a conversation: go on, or really start over; each button on a row of its own."""
+    buttons = (
+        (Button(t.gettext(CONTINUE), encode(Press.RESUME, version)),),
+        (Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),),
+    )
+    return Screen(escape(t.gettext(CONFIRM_START)), buttons)
+
+
 def forgotten_screen(t: Translator, version: str) -> Screen:
     """Everything stored is deleted; one button begins again."""
     return Screen(escape(t.gettext(FORGOTTEN)), ((Button(t.gettext(START), encode(Press.BEGIN, version)),),))
@@ -255,6 +264,7 @@ STORE_UNAVAILABLE = N_("I cannot reach my memory right now. Please try again in 
 SOMETHING_WRONG = N_("Something went wrong. Please try again, or send /restart.")
 UNKNOWN_COMMAND = N_("I don't know this command. Send /help to see what I can do.")
 FORGOTTEN = N_("Everything stored about you has been deleted. Send /start to begin again.")
+CONFIRM_START = N_("Start over? Your answers so far will be deleted.")
 # Translators: the bot's description in Telegram, at most 512 characters.
 DESCRIPTION = N_(
     "Maslahat answers, in a few questions and in your language, whether Russia's Decree 821 of 5 November 2025 "

@@ -65,11 +65,12 @@ def check(before: Session, plan: Plan, expect: Expect) -> None:
 START = [
     # state, payload, expected
     ("new", "", Expect(Show.WELCOME, answers={})),
-    ("asking", "", Expect(Show.WELCOME, answers={})),
-    ("outcome", "", Expect(Show.WELCOME, answers={})),
-    ("asking", "tg", Expect(Show.WELCOME, answers={}, lang="tg")),
+    # Before: /start in the middle of a conversation (or at its outcome) erased the answers silently.
+    ("asking", "", Expect(Show.CONFIRM_START, save=False)),
+    ("outcome", "", Expect(Show.CONFIRM_START, save=False)),
+    ("asking", "tg", Expect(Show.CONFIRM_START, lang="tg")),  # the link's language at once, answers kept
     ("new", "UZ_CYRL", Expect(Show.WELCOME, answers={}, lang="uz_Cyrl")),
-    ("asking", "xx", Expect(Show.WELCOME, answers={})),  # not a language: the session's stays
+    ("asking", "xx", Expect(Show.CONFIRM_START, save=False)),  # not a language: the session's stays
 ]
 
 

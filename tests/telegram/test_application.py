@@ -500,3 +500,26 @@ async def test_after_forget_one_button_begins_again(bot: Harness) -> None:
     assert t("ru").gettext(screens.FORGOTTEN) in (user.last_message().text or "")
     await user.click(t("ru").gettext(screens.START))
     assert t("ru").gettext("Are you a man or a woman?") in (user.last_message().text or "")
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+async def test_start_in_the_middle_of_a_conversation_asks_before_deleting_the_answers(bot: Harness, lang: str) -> None:
+    """Before: /start (the first command in the menu) silently erased the answers given so far."""
+    user = bot.user(lang)
+    tr = t(lang)
+    await user.send("/start")
+    await user.click(tr.gettext(screens.START))
+    await user.click(tr.gettext("A man"))
+    await user.send("/start")
+    asked = user.last_message()
+    assert asked.text == tr.gettext(screens.CONFIRM_START)
+    assert asked.buttons == [[tr.gettext(screens.CONTINUE)], [tr.gettext(screens.START_OVER)]]
+    assert await answers_of(bot, user) == {"sex": "male"}, "nothing is deleted by asking"
+    await user.click(tr.gettext(screens.CONTINUE))
+    assert tr.gettext("How old are you?") in (user.last_message().text or "")
+    assert await answers_of(bot, user) == {"sex": "male"}
+
+    await user.send("/start")
+    await user.click(tr.gettext(screens.START_OVER))
+    assert tr.gettext("Are you a man or a woman?") in (user.last_message().text or "")
+    assert await answers_of(bot, user) == {}, "deleted once the person said so"
