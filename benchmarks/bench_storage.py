@@ -1,7 +1,9 @@
 """Storage at scale: what one update costs the session store with 1,000 and with 1,000,000 people stored.
 
-One update costs the store what ``bot.telegram.transaction.transact`` does: ``get(key)``, then
-``put(key, record.after(...), expected=record.version)``, a compare-and-set write. A SQLite file
+One update costs the store what ``bot.telegram.transaction.transact`` and the handler's reply do:
+``get(key)``, then ``put(key, record.after(...), expected=record.version, owed=...)``, a
+compare-and-set write with the reply owed (bot.storage.outbox), then ``settle(key, update_id,
+screen=...)`` once the reply is sent. A SQLite file
 (``SQLiteStore``'s schema; one executemany) and a real redis-server on 127.0.0.1 (``RedisStore``'s
 layout: a hash with version and data and a PEXPIRE, pipelined) are filled with realistic records
 (``encode_record()`` under ``person_key()`` keys: prefixes of real conversations of the shipped table in
@@ -49,6 +51,7 @@ from bot.core.engine import Engine, Session
 from bot.core.languages import LANGUAGES
 from bot.ruletable.loader import load_table
 from bot.storage.base import Conflict, Record, StoreUnavailable, encode_record, person_key
+from bot.storage.outbox import Owed, seal
 
 TITLE = "Storage at scale: one update's store cost with 1,000 and 1,000,000 sessions, SQLite and Redis"
 RULES = ROOT / "rules" / "decree-821.yaml"
@@ -164,15 +167,20 @@ class Cycles:
         self.update_id = 1_000_000_000
 
     async def one(self, key: str) -> int:
-        """One update's get and compare-and-set put (read again after a Conflict); nanoseconds taken."""
+        """One update's get, compare-and-set put with the reply owed (read again after a Conflict), and
+        settling the reply; nanoseconds taken."""
         self.update_id += 1
         session, started = self.rng.choice(self.sessions), time.perf_counter_ns()
+        owed = Owed(self.update_id, seal(SECRET, key, 7_000_000), 12, "in place", "", session.lang, time.time())
         for _ in range(ATTEMPTS):
             record = await self.store.get(key) or Record(Session(session.lang, {}, session.version))
             try:
-                await self.store.put(key, record.after(session, self.update_id, time.time()), expected=record.version)
+                await self.store.put(
+                    key, record.after(session, self.update_id, time.time()), expected=record.version, owed=owed
+                )
             except Conflict:  # another process wrote this person meanwhile (two workers on one store)
                 continue
+            await self.store.settle(key, self.update_id, screen=12)
             return time.perf_counter_ns() - started
         raise RuntimeError("other writers kept changing a record")
 
@@ -460,7 +468,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "distinct_sessions": len(sessions),
             "new_people_fraction": NEW_FRACTION,
             "redis_server": redis_version.stdout.strip(),
-            "latency": "per update: store.get + store.put(expected=version) as transaction.transact does, "
+            "latency": "per update: store.get + store.put(expected=version, owed=...) as transaction.transact "
+            "does, + store.settle(screen=...) as the handler does once the reply is sent, "
             "in the worker",
         },
     }

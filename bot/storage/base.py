@@ -4,7 +4,9 @@ A record is kept under a keyed hash of the Telegram user id, never the id itself
 what the conversation needs — language, answers (the position follows from them), the rule
 table version, the last activity — plus a write version for compare-and-set and the ids of the
 last updates applied, so an update delivered twice is applied once. Records expire a fixed
-time after the last activity. Backends: this module (memory), bot.storage.sqlite, bot.storage.redis.
+time after the last activity. Beside each record a store keeps the reply owed to the person, if
+any (bot.storage.outbox), and the number of the message showing their buttons. Backends: this
+module (memory), bot.storage.sqlite, bot.storage.redis.
 """
 
 from __future__ import annotations
@@ -147,8 +149,13 @@ class SessionStore(Protocol):
         """Record a reply owed for an update that changes nothing stored (a hint, a stale button)."""
         ...
 
-    async def settle(self, key: str, update_id: int) -> None:
-        """The reply owed for ``update_id`` was sent: forget it (a newer one owed is kept)."""
+    async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
+        """The reply owed for ``update_id`` was sent: forget it (a newer one owed is kept).
+
+        ``screen``, if given, is the message now showing the person's buttons: it is noted with the
+        session (which must exist), and the one it replaces is returned, so that its buttons can be
+        taken away (one live keyboard per chat). None if there was none, or the same.
+        """
         ...
 
     async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
@@ -196,6 +203,7 @@ class MemoryStore:
         self._clock = clock
         self._records: dict[str, Record] = {}
         self._owed: dict[str, tuple[Owed, float]] = {}  # key -> (entry, when it is due)
+        self._screens: dict[str, int] = {}  # key -> the message showing the person's buttons
         self._stats: dict[tuple[str, str, str], int] = {}
 
     def _alive(self, record: Record) -> bool:
@@ -218,10 +226,15 @@ class MemoryStore:
     async def owe(self, key: str, owed: Owed) -> None:
         self._owed[key] = (owed, owed.taken + OWED_GRACE)
 
-    async def settle(self, key: str, update_id: int) -> None:
+    async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
         entry = self._owed.get(key)
         if entry is not None and entry[0].update_id == update_id:
             del self._owed[key]
+        if screen is None or key not in self._records:
+            return None
+        previous = self._screens.get(key)
+        self._screens[key] = screen
+        return previous if previous != screen else None
 
     async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
         taken = [(key, owed) for key, (owed, due) in self._owed.items() if due <= now]
@@ -232,11 +245,13 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._records.pop(key, None)
         self._owed.pop(key, None)
+        self._screens.pop(key, None)
 
     async def purge(self) -> int:
         expired = [key for key, record in self._records.items() if not self._alive(record)]
         for key in expired:
             del self._records[key]
+            self._screens.pop(key, None)
         return len(expired)
 
     async def ping(self) -> None:

@@ -1,6 +1,7 @@
 """Redis session store: several bot processes, on one host or many, sharing sessions.
 
-A session is a hash ``{prefix}:session:{key}`` holding the write version and the record JSON;
+A session is a hash ``{prefix}:session:{key}`` holding the write version, the record JSON and
+the message showing the person's buttons (``screen``);
 Redis itself forgets it ``ttl`` seconds after the last write, so no purge job is needed. A write
 is one Lua script that compares the stored version and writes, so of two processes writing the
 same person at once exactly one succeeds. Owed replies (bot.storage.outbox) are the hash
@@ -51,14 +52,21 @@ end
 return 1
 """
 
-#: KEYS: the outbox, its due set; ARGV: the person key, the update id. Deletes the entry if it is that update's.
+#: KEYS: the outbox, its due set, the session; ARGV: the person key, the update id, the screen ("": none).
+#: Deletes the entry if it is that update's; notes the screen in the session, if there is one, and
+#: returns the one it replaces (false if none).
 _SETTLE = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if entry and string.sub(entry, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then
     redis.call('HDEL', KEYS[1], ARGV[1])
     redis.call('ZREM', KEYS[2], ARGV[1])
 end
-return 0
+if ARGV[3] == '' or redis.call('EXISTS', KEYS[3]) == 0 then
+    return false
+end
+local previous = redis.call('HGET', KEYS[3], 'screen')
+redis.call('HSET', KEYS[3], 'screen', ARGV[3])
+return previous
 """
 
 #: KEYS: the outbox, its due set; ARGV: now, the end of the lease. Returns key, entry, key, entry...
@@ -144,9 +152,18 @@ class RedisStore:
             pipe.zadd(self._outbox[1], {key: owed.taken + OWED_GRACE})
             await pipe.execute()
 
-    async def settle(self, key: str, update_id: int) -> None:
+    async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
         async with self._guard():
-            await self._settle(keys=self._outbox, args=[key, update_id])
+            previous: Any = await self._settle(
+                keys=[*self._outbox, self._key(key)], args=[key, update_id, "" if screen is None else screen]
+            )
+        if previous is None or screen is None:
+            return None
+        try:
+            replaced = int(_text(previous))
+        except ValueError as exc:
+            raise StoreUnavailable("a stored screen cannot be read") from exc
+        return None if replaced == screen else replaced
 
     async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
         async with self._guard():

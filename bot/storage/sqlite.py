@@ -40,8 +40,9 @@ _MIGRATIONS = (
         PRIMARY KEY (day, name, label)
     );
     """,
-    # 2: replies owed (bot.storage.outbox), one per person at most.
+    # 2: replies owed (bot.storage.outbox), one per person at most; the message showing the buttons.
     """
+    ALTER TABLE sessions ADD COLUMN screen INTEGER;
     CREATE TABLE outbox (
         key TEXT PRIMARY KEY,
         update_id INTEGER NOT NULL,
@@ -263,8 +264,20 @@ class SQLiteStore:
     async def owe(self, key: str, owed: Owed) -> None:
         await self._run(lambda db: _owe(db, key, owed))
 
-    async def settle(self, key: str, update_id: int) -> None:
-        await self._run(lambda db: db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id)))
+    async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
+        def work(db: sqlite3.Connection) -> int | None:
+            if screen is None:
+                db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id))
+                return None
+            with _transaction(db):
+                db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id))
+                row = db.execute("SELECT screen FROM sessions WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    return None
+                db.execute("UPDATE sessions SET screen = ? WHERE key = ?", (screen, key))
+            return None if row[0] in (None, screen) else int(row[0])
+
+        return await self._run(work)
 
     async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
         def work(db: sqlite3.Connection) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ from bot.storage.base import StoreUnavailable
 from bot.telegram import screens
 from bot.telegram.callbacks import decode
 from bot.telegram.render import plain
-from bot.telegram.reply import reply
+from bot.telegram.reply import reply, take_buttons_away
 from bot.telegram.runtime import Context, Runtime, snapshot
 from bot.telegram.send import retrying, send
 from bot.telegram.transaction import Applied, Decide, ReplyTo, transact
@@ -107,7 +107,7 @@ class Turn:
             return
         to = ReplyTo(chat_id, pressed.message_id if pressed else None)
         try:
-            await reply(self.context, self.rt, applied.plan, to, notice_on_top=notice_on_top)
+            shown = await reply(self.context, self.rt, applied.plan, to, notice_on_top=notice_on_top)
         except TelegramError as exc:
             if applied.owed is None:
                 raise
@@ -118,17 +118,23 @@ class Turn:
             # "Something went wrong" would be untrue, and would not get through either.
             log.warning("could not show a reply (%s); it is left to the outbox", type(exc).__name__)
             return
-        await self._settle(applied)
+        replaced = await self._settle(applied, shown.live)
+        if replaced is not None and replaced != shown.edited:  # an edited message has the right buttons already
+            await take_buttons_away(self.context, chat_id, replaced)
 
-    async def _settle(self, applied: Applied) -> None:
-        """The reply ``applied`` owed needs no more sending: forget it."""
+    async def _settle(self, applied: Applied, screen: int | None = None) -> int | None:
+        """The reply ``applied`` owed needs no more sending: forget it; note the message now showing buttons.
+
+        Returns the message whose buttons that one replaces (see bot.telegram.reply).
+        """
         if applied.owed is None:
-            return
+            return None
         try:
-            await self.rt.store.settle(applied.key, applied.owed.update_id)
+            return await self.rt.store.settle(applied.key, applied.owed.update_id, screen=screen)
         except StoreUnavailable as exc:
             # Still owed as far as the store knows: the outbox sweep may show it once more.
             self.store_unavailable(exc)
+            return None
 
     async def say(self, notice: str) -> None:
         """Send a notice (an English msgid) in the person's language, as its own message."""

@@ -22,7 +22,7 @@ from telegram.ext import CallbackContext
 from bot.core.moves import Plan, Show
 from bot.storage.base import StoreUnavailable
 from bot.storage.outbox import OWED_GRACE, OWED_TTL, Owed, unseal
-from bot.telegram.reply import reply
+from bot.telegram.reply import reply, take_buttons_away
 from bot.telegram.runtime import BotApplication, Context, Runtime
 from bot.telegram.transaction import ReplyTo
 
@@ -59,7 +59,6 @@ async def send_owed(application: BotApplication, now: float | None = None) -> in
         except TelegramError as exc:
             log.warning("could not send an owed reply (%s); trying again later", type(exc).__name__)
             continue
-        await rt.store.settle(key, owed.update_id)
         rt.metrics["replies_owed_sent"] += 1
         sent += 1
     if sent:
@@ -79,7 +78,10 @@ async def _send(application: BotApplication, rt: Runtime, key: str, owed: Owed) 
     if session.version != rt.engine.table.version_tag:
         session = rt.engine.replay(session)
     context: Context = CallbackContext(application)
-    await reply(context, rt, Plan(session, show, owed.notice, save=False), ReplyTo(chat, owed.message))
+    shown = await reply(context, rt, Plan(session, show, owed.notice, save=False), ReplyTo(chat, owed.message))
+    replaced = await rt.store.settle(key, owed.update_id, screen=shown.live)
+    if replaced is not None and replaced != shown.edited:  # an edited message has the right buttons already
+        await take_buttons_away(context, chat, replaced)
 
 
 async def _drop(rt: Runtime, key: str, owed: Owed, why: str) -> None:

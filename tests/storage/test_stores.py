@@ -379,6 +379,24 @@ async def test_forgetting_a_person_forgets_what_was_owed_to_them(backend: Backen
     assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(2), owed(7))]
 
 
+async def test_the_message_showing_the_buttons_is_kept_with_the_session_and_the_one_it_replaces_told(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    assert await store.settle(key(), 1, screen=10) is None, "no session: nothing noted"
+    await store.put(key(), first(), expected=0)
+    assert await store.settle(key(), 1, screen=10) is None, "the first"
+    assert await store.settle(key(), 2, screen=10) is None, "the same message, edited in place"
+    assert await store.settle(key(), 3, screen=14) == 10
+    assert await store.settle(key(), 3) is None, "settling alone notes nothing"
+    assert await store.get(key()) == first(), "the session itself is unchanged"
+    await store.put(key(), first().after(Session("ru"), 4, NOW), expected=1)
+    assert await store.settle(key(), 4, screen=15) == 14, "kept across writes of the session"
+    await store.delete(key())
+    await store.put(key(), first(), expected=0)
+    assert await store.settle(key(), 5, screen=20) is None, "forgotten with the session"
+
+
 @both_persistent
 async def test_another_process_finds_what_a_killed_one_owed_and_the_chat_only_with_the_secret(
     backend: Backend,

@@ -71,6 +71,11 @@ def t(lang: str) -> Translator:
 async def answer(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
     """Press Start, then the button of each answer the bot asks for; return the facts asked."""
     await user.click(t(lang).gettext(screens.START))
+    return await answer_from_here(user, lang, answers)
+
+
+async def answer_from_here(user: TelegramUser, lang: str, answers: dict[str, str]) -> list[str]:
+    """Press the button of each answer the bot asks for, from the question shown; return the facts asked."""
     asked: list[str] = []
     for _ in range(len(TABLE.facts) + 1):
         fact = next((f for f in TABLE.facts if t(lang).gettext(f.question) in (user.last_message().text or "")), None)

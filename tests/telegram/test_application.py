@@ -19,7 +19,7 @@ from bot.telegram import screens
 from bot.telegram.application import build_application, handled_updates
 from bot.telegram.callbacks import version_tag
 from bot.telegram.outbox import send_owed
-from tests.support.bot import TABLE, Harness, answer, make_runtime, running_bot, t
+from tests.support.bot import TABLE, Harness, answer, answer_from_here, make_runtime, running_bot, t
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.golden import GOLDEN
 from tests.support.shipped import TAJIK
@@ -459,8 +459,8 @@ async def test_no_log_line_holds_the_token_or_anything_about_the_person(
     user = bot.user("uz", first_name="Dilshod", username="dilshod_tashkent", user_id=777123456)
     with caplog.at_level(logging.DEBUG):
         await user.send("/start")
-        await user.send("Men Toshkentdan, 24 yoshdaman")
-        await answer(user, "uz", TAJIK)
+        await user.send("Men Toshkentdan, 24 yoshdaman")  # the first question comes with the hint
+        await answer_from_here(user, "uz", TAJIK)
         await user.click_data("forged-data-here")
         bot.api.fail_next("sendMessage", "server_error", times=4)
         await user.send("/help")
@@ -523,3 +523,33 @@ async def test_start_in_the_middle_of_a_conversation_asks_before_deleting_the_an
     await user.click(tr.gettext(screens.START_OVER))
     assert tr.gettext("Are you a man or a woman?") in (user.last_message().text or "")
     assert await answers_of(bot, user) == {}, "deleted once the person said so"
+
+
+async def test_only_the_newest_screen_can_be_pressed(bot: Harness) -> None:
+    """Before: a typed message or /help showed the question again, and the copy above kept its buttons."""
+    user = bot.user("uz")
+    tr = t("uz")
+
+    def live() -> list[int]:
+        return [m.message_id for m in bot.api.messages(user.user.id) if m.outgoing and m.inline_keyboard]
+
+    def newest() -> list[int]:
+        return [user.last_message().message_id]
+
+    await user.send("/start")
+    await user.click(tr.gettext(screens.START))
+    assert live() == newest()
+    await user.send("Men Toshkentdanman")  # a hint and the question again, as a new message
+    assert live() == newest()
+    await user.send("/help")
+    assert live() == newest()
+    await user.click(tr.gettext(screens.CONTINUE))
+    assert tr.gettext("Are you a man or a woman?") in (user.last_message().text or "")
+    assert live() == newest()
+    await user.click(tr.gettext("A man"))  # in place
+    assert live() == newest()
+    await user.send("/start")
+    await user.click(tr.gettext(screens.CONTINUE))
+    assert live() == newest()
+    await answer_from_here(user, "uz", TAJIK)
+    assert live() == newest(), "at the outcome, only its last message's buttons"
