@@ -64,7 +64,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaks = _scan.leaks()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.ensure_newline()
+        reporter.write("\n")
     if reporter is not None and not leaks:
         scanned = f"{len(_scan.lines)} records and {sum(map(len, PROCESS_LOGS)):,} bytes of bot processes' logs"
         reporter.write_line(f"log scan: {scanned}, {len(PERSONAL)} personal values sent, none logged")

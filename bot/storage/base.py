@@ -145,8 +145,12 @@ class SessionStore(Protocol):
         """
         ...
 
-    async def owe(self, key: str, owed: Owed) -> None:
-        """Record a reply owed for an update that changes nothing stored (a hint, a stale button)."""
+    async def owe(self, key: str, owed: Owed) -> bool:
+        """Record a reply owed for an update that changes nothing stored (a hint, a stale button).
+
+        Only for a person with a stored session: of someone the bot stores nothing about, it keeps
+        no owed reply either (a crash then loses a help page, not a press). Returns whether it did.
+        """
         ...
 
     async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
@@ -221,10 +225,13 @@ class MemoryStore:
             raise Conflict(key)
         self._records[key] = Record(record.session, record.version, record.recent, self._clock())
         if owed is not None:
-            await self.owe(key, owed)
+            self._owed[key] = (owed, owed.taken + OWED_GRACE)
 
-    async def owe(self, key: str, owed: Owed) -> None:
+    async def owe(self, key: str, owed: Owed) -> bool:
+        if key not in self._records:
+            return False
         self._owed[key] = (owed, owed.taken + OWED_GRACE)
+        return True
 
     async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
         entry = self._owed.get(key)

@@ -52,6 +52,17 @@ end
 return 1
 """
 
+#: KEYS: the outbox, its due set, the session; ARGV: the person key, the entry, when it is due.
+#: Records the entry only if the person has a session.
+_OWE = """
+if redis.call('EXISTS', KEYS[3]) == 0 then
+    return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
 #: KEYS: the outbox, its due set, the session; ARGV: the person key, the update id, the screen ("": none).
 #: Deletes the entry if it is that update's; notes the screen in the session, if there is one, and
 #: returns the one it replaces (false if none).
@@ -108,6 +119,7 @@ class RedisStore:
         )
         self._cas = self._redis.register_script(_COMPARE_AND_SET)
         self._settle = self._redis.register_script(_SETTLE)
+        self._owe = self._redis.register_script(_OWE)
         self._due = self._redis.register_script(_DUE)
         self._stats = f"{prefix}:stats"
         self._outbox = [f"{prefix}:outbox", f"{prefix}:outbox:due"]
@@ -146,11 +158,12 @@ class RedisStore:
         if written != 1:
             raise Conflict(key)
 
-    async def owe(self, key: str, owed: Owed) -> None:
-        async with self._guard(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._outbox[0], key, _entry(owed))
-            pipe.zadd(self._outbox[1], {key: owed.taken + OWED_GRACE})
-            await pipe.execute()
+    async def owe(self, key: str, owed: Owed) -> bool:
+        async with self._guard():
+            written: Any = await self._owe(
+                keys=[*self._outbox, self._key(key)], args=[key, _entry(owed), owed.taken + OWED_GRACE]
+            )
+        return bool(written == 1)
 
     async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
         async with self._guard():

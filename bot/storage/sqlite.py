@@ -40,19 +40,26 @@ _MIGRATIONS = (
         PRIMARY KEY (day, name, label)
     );
     """,
-    # 2: replies owed (bot.storage.outbox), one per person at most; the message showing the buttons.
+    # 2: the reply owed (bot.storage.outbox), one per person at most, and the message showing the
+    # buttons, in the person's row: saving a press with its reply owed is one statement, as before.
     """
     ALTER TABLE sessions ADD COLUMN screen INTEGER;
-    CREATE TABLE outbox (
-        key TEXT PRIMARY KEY,
-        update_id INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        due REAL NOT NULL
-    );
-    CREATE INDEX outbox_due ON outbox (due);
+    ALTER TABLE sessions ADD COLUMN owed TEXT;
+    ALTER TABLE sessions ADD COLUMN owed_update INTEGER;
+    ALTER TABLE sessions ADD COLUMN owed_due REAL;
+    CREATE INDEX sessions_owed_due ON sessions (owed_due) WHERE owed_due IS NOT NULL;
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+#: Settling a reply: forget it if it is still the one owed; note the message showing the buttons.
+_SETTLE = """
+UPDATE sessions SET
+    screen = coalesce(:screen, screen),
+    owed = CASE WHEN owed_update = :update THEN NULL ELSE owed END,
+    owed_due = CASE WHEN owed_update = :update THEN NULL ELSE owed_due END,
+    owed_update = CASE WHEN owed_update = :update THEN NULL ELSE owed_update END
+WHERE key = :key AND (owed_update = :update OR (:screen IS NOT NULL AND screen IS NOT :screen))
+"""
 #: One row rewritten by every health check: proof that a write commits (not part of the schema version).
 _HEALTH_TABLE = "CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), written REAL NOT NULL)"
 
@@ -230,60 +237,60 @@ class SQLiteStore:
 
     async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
         data = encode_record(record)
+        # Without an owed reply, the one owed already (if any) stays.
+        entry, update_id, due = (None, None, None) if owed is None else (encode_owed(owed), owed.update_id, _due(owed))
 
-        def write(db: sqlite3.Connection) -> int:
+        def work(db: sqlite3.Connection) -> int:
             now = self._clock()
             if expected == 0:
                 # A new record, or one replacing an expired record.
                 cursor = db.execute(
-                    "INSERT INTO sessions (key, data, version, expires) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO sessions (key, data, version, expires, owed, owed_update, owed_due) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET data = excluded.data, version = excluded.version, "
-                    "expires = excluded.expires WHERE sessions.expires <= ?",
-                    (key, data, record.version, now + self.ttl, now),
+                    "expires = excluded.expires, owed = excluded.owed, owed_update = excluded.owed_update, "
+                    "owed_due = excluded.owed_due WHERE sessions.expires <= ?",
+                    (key, data, record.version, now + self.ttl, entry, update_id, due, now),
                 )
             else:
                 cursor = db.execute(
-                    "UPDATE sessions SET data = ?, version = ?, expires = ? "
+                    "UPDATE sessions SET data = ?, version = ?, expires = ?, owed = coalesce(?, owed), "
+                    "owed_update = coalesce(?, owed_update), owed_due = coalesce(?, owed_due) "
                     "WHERE key = ? AND version = ? AND expires > ?",
-                    (data, record.version, now + self.ttl, key, expected, now),
+                    (data, record.version, now + self.ttl, entry, update_id, due, key, expected, now),
                 )
             return cursor.rowcount
-
-        def work(db: sqlite3.Connection) -> int:
-            if owed is None:
-                return write(db)
-            with _transaction(db):
-                written = write(db)
-                if written == 1:
-                    _owe(db, key, owed)
-            return written
 
         if await self._run(work) != 1:
             raise Conflict(key)
 
-    async def owe(self, key: str, owed: Owed) -> None:
-        await self._run(lambda db: _owe(db, key, owed))
+    async def owe(self, key: str, owed: Owed) -> bool:
+        written: int = await self._run(
+            lambda db: (
+                db.execute(
+                    "UPDATE sessions SET owed = ?, owed_update = ?, owed_due = ? WHERE key = ?",
+                    (encode_owed(owed), owed.update_id, _due(owed), key),
+                ).rowcount
+            )
+        )
+        return written == 1
 
     async def settle(self, key: str, update_id: int, *, screen: int | None = None) -> int | None:
         def work(db: sqlite3.Connection) -> int | None:
-            if screen is None:
-                db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id))
-                return None
-            with _transaction(db):
-                db.execute("DELETE FROM outbox WHERE key = ? AND update_id = ?", (key, update_id))
+            row = None
+            if screen is not None:
                 row = db.execute("SELECT screen FROM sessions WHERE key = ?", (key,)).fetchone()
-                if row is None:
-                    return None
-                db.execute("UPDATE sessions SET screen = ? WHERE key = ?", (screen, key))
-            return None if row[0] in (None, screen) else int(row[0])
+            # One statement, and no write at all when there is nothing to change.
+            db.execute(_SETTLE, {"screen": screen, "update": update_id, "key": key})
+            return None if row is None or row[0] in (None, screen) else int(row[0])
 
         return await self._run(work)
 
     async def due(self, now: float, until: float) -> list[tuple[str, Owed]]:
         def work(db: sqlite3.Connection) -> list[tuple[str, str]]:
             with _transaction(db):
-                rows = db.execute("SELECT key, data FROM outbox WHERE due <= ? LIMIT 100", (now,)).fetchall()
-                db.executemany("UPDATE outbox SET due = ? WHERE key = ?", [(until, key) for key, _ in rows])
+                rows = db.execute("SELECT key, owed FROM sessions WHERE owed_due <= ? LIMIT 100", (now,)).fetchall()
+                db.executemany("UPDATE sessions SET owed_due = ? WHERE key = ?", [(until, key) for key, _ in rows])
             return [(str(key), str(data)) for key, data in rows]
 
         entries = []
@@ -295,12 +302,7 @@ class SQLiteStore:
         return entries
 
     async def delete(self, key: str) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            with _transaction(db):
-                db.execute("DELETE FROM sessions WHERE key = ?", (key,))
-                db.execute("DELETE FROM outbox WHERE key = ?", (key,))
-
-        await self._run(work)
+        await self._run(lambda db: db.execute("DELETE FROM sessions WHERE key = ?", (key,)))
 
     async def purge(self) -> int:
         now = self._clock()  # records expiring while this runs are left for the next purge
@@ -402,8 +404,6 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _owe(db: sqlite3.Connection, key: str, owed: Owed) -> None:
-    db.execute(
-        "INSERT OR REPLACE INTO outbox (key, update_id, data, due) VALUES (?, ?, ?, ?)",
-        (key, owed.update_id, encode_owed(owed), owed.taken + OWED_GRACE),
-    )
+def _due(owed: Owed) -> float:
+    """When an owed reply is due for the outbox sweep."""
+    return owed.taken + OWED_GRACE

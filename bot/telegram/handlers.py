@@ -22,7 +22,7 @@ from bot.storage.base import StoreUnavailable
 from bot.telegram import screens
 from bot.telegram.callbacks import decode
 from bot.telegram.render import plain
-from bot.telegram.reply import reply, take_buttons_away
+from bot.telegram.reply import Shown, reply, settle
 from bot.telegram.runtime import Context, Runtime, snapshot
 from bot.telegram.send import retrying, send
 from bot.telegram.transaction import Applied, Decide, ReplyTo, transact
@@ -112,29 +112,23 @@ class Turn:
             if applied.owed is None:
                 raise
             if isinstance(exc, BadRequest | Forbidden):
-                await self._settle(applied)  # sending again will not help: on_error tells the person, if it can
+                await self._settle(applied, chat_id)  # sending again will not help: on_error tells the person
                 raise
             # The update is saved and its reply owed: the outbox sweep sends it once Telegram answers.
             # "Something went wrong" would be untrue, and would not get through either.
             log.warning("could not show a reply (%s); it is left to the outbox", type(exc).__name__)
             return
-        replaced = await self._settle(applied, shown.live)
-        if replaced is not None and replaced != shown.edited:  # an edited message has the right buttons already
-            await take_buttons_away(self.context, chat_id, replaced)
+        await self._settle(applied, chat_id, shown)
 
-    async def _settle(self, applied: Applied, screen: int | None = None) -> int | None:
-        """The reply ``applied`` owed needs no more sending: forget it; note the message now showing buttons.
-
-        Returns the message whose buttons that one replaces (see bot.telegram.reply).
-        """
+    async def _settle(self, applied: Applied, chat_id: int, shown: Shown | None = None) -> None:
+        """The reply ``applied`` owed needs no more sending (see bot.telegram.reply.settle)."""
         if applied.owed is None:
-            return None
+            return
         try:
-            return await self.rt.store.settle(applied.key, applied.owed.update_id, screen=screen)
+            await settle(self.context, self.rt, applied.key, applied.owed.update_id, chat_id, shown or Shown())
         except StoreUnavailable as exc:
             # Still owed as far as the store knows: the outbox sweep may show it once more.
             self.store_unavailable(exc)
-            return None
 
     async def say(self, notice: str) -> None:
         """Send a notice (an English msgid) in the person's language, as its own message."""

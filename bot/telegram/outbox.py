@@ -22,7 +22,7 @@ from telegram.ext import CallbackContext
 from bot.core.moves import Plan, Show
 from bot.storage.base import StoreUnavailable
 from bot.storage.outbox import OWED_GRACE, OWED_TTL, Owed, unseal
-from bot.telegram.reply import reply, take_buttons_away
+from bot.telegram.reply import reply, settle
 from bot.telegram.runtime import BotApplication, Context, Runtime
 from bot.telegram.transaction import ReplyTo
 
@@ -79,9 +79,7 @@ async def _send(application: BotApplication, rt: Runtime, key: str, owed: Owed) 
         session = rt.engine.replay(session)
     context: Context = CallbackContext(application)
     shown = await reply(context, rt, Plan(session, show, owed.notice, save=False), ReplyTo(chat, owed.message))
-    replaced = await rt.store.settle(key, owed.update_id, screen=shown.live)
-    if replaced is not None and replaced != shown.edited:  # an edited message has the right buttons already
-        await take_buttons_away(context, chat, replaced)
+    await settle(context, rt, key, owed.update_id, chat, shown)
 
 
 async def _drop(rt: Runtime, key: str, owed: Owed, why: str) -> None:

@@ -21,7 +21,7 @@ from bot.telegram.runtime import Context, Runtime
 from bot.telegram.send import edit, retrying, send
 from bot.telegram.transaction import ReplyTo
 
-__all__ = ["Shown", "reply", "take_buttons_away"]
+__all__ = ["Shown", "reply", "settle", "take_buttons_away"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,18 @@ async def reply(context: Context, rt: Runtime, plan: Plan, to: ReplyTo, *, notic
         if each.screen.buttons:
             live = shown
     return Shown(live, edited)
+
+
+async def settle(context: Context, rt: Runtime, key: str, update_id: int, chat: int, shown: Shown) -> None:
+    """The reply owed for ``update_id`` was shown: forget it, and take the buttons away from the message
+    that showed them before, unless it was edited just now (it has the right ones).
+
+    Raises:
+        StoreUnavailable: the store cannot be used (the outbox may then show the reply once more).
+    """
+    replaced = await rt.store.settle(key, update_id, screen=shown.live)
+    if replaced is not None and replaced != shown.edited:
+        await take_buttons_away(context, chat, replaced)
 
 
 async def take_buttons_away(context: Context, chat: int, message: int) -> None:

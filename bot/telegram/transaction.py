@@ -92,8 +92,8 @@ async def _transact(
             return Applied(plan, session, key)
         owed = _owed(rt, key, update_id, plan, reply_to)
         if not plan.save:
-            if owed is not None:
-                await rt.store.owe(key, owed)
+            if owed is not None and not await rt.store.owe(key, owed):
+                owed = None  # nothing is stored about this person, not even that
             return Applied(plan, session, key, owed)
         try:
             await rt.store.put(

@@ -353,7 +353,8 @@ async def test_a_reply_owed_with_a_write_is_due_after_the_grace_and_leased_to_on
 
 async def test_settling_forgets_that_updates_reply_and_only_that(backend: Backend) -> None:
     store = backend.store
-    await store.owe(key(), owed(5))
+    await store.put(key(), first(), expected=0)
+    assert await store.owe(key(), owed(5)) is True
     await store.settle(key(), 4)  # an older update's reply: already replaced
     assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), owed(5))]
     await store.owe(key(), owed(6, message=None))  # a newer update: one reply per person is owed
@@ -361,6 +362,19 @@ async def test_settling_forgets_that_updates_reply_and_only_that(backend: Backen
     assert await store.due(NOW + 200, NOW + 300) == [(key(), owed(6, message=None))]
     await store.settle(key(), 6)
     assert await store.due(NOW + 400, NOW + 500) == []
+
+
+async def test_nothing_is_owed_to_someone_nothing_is_stored_about(backend: Backend) -> None:
+    store = backend.store
+    assert await store.owe(key(), owed()) is False
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == []
+
+
+async def test_a_write_without_a_reply_owed_keeps_the_one_owed(backend: Backend) -> None:
+    store = backend.store
+    await store.put(key(), first(), expected=0, owed=owed(5))
+    await store.put(key(), first().after(Session("ru"), 6, NOW), expected=1)
+    assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), owed(5))]
 
 
 async def test_a_write_that_conflicts_owes_nothing(backend: Backend) -> None:
@@ -374,6 +388,7 @@ async def test_a_write_that_conflicts_owes_nothing(backend: Backend) -> None:
 async def test_forgetting_a_person_forgets_what_was_owed_to_them(backend: Backend) -> None:
     store = backend.store
     await store.put(key(), first(), expected=0, owed=owed())
+    await store.put(key(2), first(), expected=0)
     await store.owe(key(2), owed(7))
     await store.delete(key())
     assert await store.due(NOW + OWED_GRACE, NOW + 100) == [(key(2), owed(7))]

@@ -38,9 +38,9 @@ class GatedStore(MemoryStore):
         await self.gate.wait()
         await super().put(key, record, expected=expected, owed=owed)
 
-    async def owe(self, key: str, owed: Owed) -> None:
+    async def owe(self, key: str, owed: Owed) -> bool:
         await self.gate.wait()
-        await super().owe(key, owed)
+        return await super().owe(key, owed)
 
 
 @pytest.fixture
