@@ -31,7 +31,6 @@ from bot.service.app import Service, backoff
 from bot.service.content import Content
 from bot.service.logs import JsonFormatter
 from bot.storage.base import MemoryStore, Record, StoreUnavailable
-from bot.storage.outbox import Owed
 from bot.storage.sqlite import SQLiteStore
 from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
@@ -40,6 +39,7 @@ from tests.support.bot import TABLE, answer, make_runtime, t
 from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
 from tests.support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
 from tests.support.shipped import ROOT, RULES
+from tests.support.stores import GatedStore
 from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
@@ -214,14 +214,19 @@ async def test_health_readiness_and_metrics_over_http() -> None:
         assert gc.get_freeze_count() == 0  # a stopped service leaves the process's collector as it was
 
 
+def webhook_runtime(api: FakeBotApi, port: int) -> Runtime:
+    """The test runtime, configured for a webhook on ``port`` with the secret "s3cret_value"."""
+    runtime = make_runtime(api)
+    runtime.settings = dataclasses.replace(
+        runtime.settings, webhook_url=f"https://127.0.0.1:{port}/telegram", webhook_secret="s3cret_value"
+    )
+    return runtime
+
+
 async def test_webhook_requests_without_the_secret_get_403_on_the_same_server() -> None:
     async with FakeBotApi() as api:
-        runtime = make_runtime(api)
         port = free_port()
-        runtime.settings = dataclasses.replace(
-            runtime.settings, webhook_url=f"https://127.0.0.1:{port}/telegram", webhook_secret="s3cret_value"
-        )
-        async with serving(api, runtime, port=port) as (service, base):
+        async with serving(api, webhook_runtime(api, port), port=port) as (service, base):
             user = FakeUser(61, "Test", None, "ru")
             update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 5}
             assert await api.post_to_webhook(update, secret=None, url=f"{base}/telegram") == 403
@@ -234,28 +239,14 @@ async def test_webhook_requests_without_the_secret_get_403_on_the_same_server() 
             assert (await _get(f"{base}/healthz"))[0] == 200
 
 
-class _GatedStore(MemoryStore):
-    """A memory store whose writes wait for ``gate``: a slow store."""
-
-    def __init__(self) -> None:
-        super().__init__(ttl=86400)
-        self.gate = asyncio.Event()
-
-    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
-        await self.gate.wait()
-        await super().put(key, record, expected=expected, owed=owed)
-
-
 async def test_the_webhook_answers_200_only_once_the_update_is_saved() -> None:
     """Before: 200 went back before the update was handled; a kill -9 then lost the press for good."""
     async with FakeBotApi() as api:
-        runtime = make_runtime(api)
-        store = _GatedStore()
-        runtime.store = store
         port = free_port()
-        runtime.settings = dataclasses.replace(
-            runtime.settings, webhook_url=f"https://127.0.0.1:{port}/telegram", webhook_secret="s3cret_value"
-        )
+        runtime = webhook_runtime(api, port)
+        store = GatedStore()
+        store.gate.clear()  # writes wait
+        runtime.store = store
         async with serving(api, runtime, port=port) as (_, base):
             user = FakeUser(63, "Test", None, "ru")
             update = {**api.message_update(user, text="/start", enqueue=False), "update_id": 7}

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.storage.base import MemoryStore, Record
+from bot.storage.base import MemoryStore
 from bot.storage.outbox import OWED_GRACE, OWED_TTL, Owed
 from bot.telegram import intake as intake_module
 from bot.telegram import screens
@@ -21,26 +21,10 @@ from bot.telegram.outbox import send_owed
 from tests.support.bot import Harness, running_bot, t
 from tests.support.fakebotapi import FakeBotApi
 from tests.support.processes import wait_for
+from tests.support.stores import GatedStore
 from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
-
-
-class GatedStore(MemoryStore):
-    """A memory store whose writes wait until ``gate`` is set: a slow or stuck store."""
-
-    def __init__(self) -> None:
-        super().__init__(ttl=86400)
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    async def put(self, key: str, record: Record, *, expected: int, owed: Owed | None = None) -> None:
-        await self.gate.wait()
-        await super().put(key, record, expected=expected, owed=owed)
-
-    async def owe(self, key: str, owed: Owed) -> bool:
-        await self.gate.wait()
-        return await super().owe(key, owed)
 
 
 @pytest.fixture
