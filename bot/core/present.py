@@ -18,7 +18,7 @@ from typing import Any
 from bot.core.dates import long_date, source_date
 from bot.core.engine import Decision, Question, Session
 from bot.core.languages import N_, Translator
-from bot.core.table import Table, holds
+from bot.core.table import Table
 
 __all__ = [
     "CONFIDENCE_LABELS",
@@ -179,17 +179,17 @@ def outcome_view(table: Table, decision: Decision, session: Session, t: Translat
     """The outcome as translated data, with the notes, sources and help that apply to these answers."""
     outcome = decision.outcome
     answers = session.answers
-    notes = [n for n in table.notes if outcome.verdict in n.verdicts and holds(n.when, answers)]
+    notes = table.shown_notes(outcome, answers)
+    helps = table.shown_help(outcome, answers)
     source_ids = dict.fromkeys(  # each source once, where it is first named
         [
             *outcome.sources,
             *(s for r in decision.rules for s in r.sources),
             *(s for n in notes for s in n.sources),
             *(s for d in outcome.satisfies for s in table.documents[d].sources),
-            *(s for h in outcome.help if holds(table.help[h].when, answers) for s in table.help[h].sources),
+            *(s for h in helps for s in h.sources),
         ]
     )
-    helps = [table.help[h] for h in outcome.help if holds(table.help[h].when, answers)]
     return OutcomeView(
         id=outcome.id,
         verdict=outcome.verdict,

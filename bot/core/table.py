@@ -199,6 +199,14 @@ class Table:
         """A short label naming this table and version, e.g. ``decree-821@2026.11.21``."""
         return f"{self.meta.id}@{self.meta.version}"
 
+    def shown_notes(self, outcome: Outcome, answers: Mapping[str, str]) -> list[Note]:
+        """The notes shown with this outcome for these answers, in table order."""
+        return [n for n in self.notes if outcome.verdict in n.verdicts and holds(n.when, answers)]
+
+    def shown_help(self, outcome: Outcome, answers: Mapping[str, str]) -> list[Help]:
+        """The help contacts shown with this outcome for these answers, in the outcome's order."""
+        return [self.help[h] for h in outcome.help if holds(self.help[h].when, answers)]
+
 
 def holds(when: Conditions, answers: Mapping[str, str]) -> bool:
     """Return True if every condition is satisfied by the answers."""

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.engine import Engine
-from bot.core.table import Action, Document, Outcome, Table, Unknown, holds
+from bot.core.engine import Decision, Engine, Question
+from bot.core.table import Action, Document, Outcome, Table, Unknown
 from bot.problems import Problem
+from bot.ruletable.cases import Case, CasesError, cases_path, load_cases, run_cases
 from bot.ruletable.loader import TableError, read_table_file, table_from_yaml
 
-__all__ = ["Report", "Summary", "check_file", "check_table"]
+__all__ = ["Report", "Summary", "check_cases", "check_file", "check_table"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Report:
     #: The file's YAML as read, when it could be: its texts are what the catalogs translate, so
     #: whoever checks them takes them from here rather than reading and parsing the file again.
     data: Any = None
+    #: How many cases the cases file holds (None: there is no cases file), and how many failed.
+    cases: int | None = None
+    cases_failed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -109,12 +113,8 @@ def check_table(table: Table, limit: int = 1_000_000) -> Report:
 
 def _shown(table: Table, outcome: Outcome, answers: Mapping[str, str]) -> Iterator[tuple[str, str]]:
     """The notes and help contacts this outcome shows for these answers."""
-    for note in table.notes:
-        if outcome.verdict in note.verdicts and holds(note.when, answers):
-            yield ("note", note.id)
-    for help_id in outcome.help:
-        if holds(table.help[help_id].when, answers):
-            yield ("help", help_id)
+    yield from (("note", note.id) for note in table.shown_notes(outcome, answers))
+    yield from (("help", contact.id) for contact in table.shown_help(outcome, answers))
 
 
 def _unused(table: Table, shown: set[tuple[str, str]]) -> Iterator[Problem]:
@@ -155,8 +155,43 @@ def _warning(table: Table, line: int, kind: str, ident: str, message: str) -> Pr
     return Problem(table.path, line, f"{kind} {ident!r}", f"warning: {message}")
 
 
-def check_file(path: str | Path) -> Report:
-    """Load and check a rule table file, reading it once; every problem is in the report, nothing is raised."""
+def check_cases(report: Report, path: Path) -> None:
+    """Play every case of the cases file at ``path`` against the report's table; add what fails.
+
+    An outcome no case reaches is a warning: the cases are how a change to it gets noticed.
+    """
+    if report.table is None or report.engine is None or not report.ok:
+        return
+    try:
+        cases = load_cases(path, report.table)
+    except CasesError as exc:
+        report.problems += exc.problems
+        return
+    failures = run_cases(report.engine, cases)
+    report.cases = len(cases)
+    report.cases_failed = len({(p.path, p.where) for p in failures})
+    report.problems += failures
+    covered = {reached.outcome.id for case in cases if isinstance(reached := _reached(report.engine, case), Decision)}
+    report.warnings += [
+        _warning(report.table, outcome.line, "outcome", outcome.id, f"no case in {path.name} reaches it")
+        for outcome in report.table.outcomes.values()
+        if outcome.id not in covered
+    ]
+    report.warnings.sort()
+
+
+def _reached(engine: Engine, case: Case) -> Question | Decision:
+    """Where the case's answers lead (a question, if they stop short)."""
+    return engine.step(engine.from_answers(case.answers)[0])
+
+
+def check_file(path: str | Path, cases: str | Path | None = None, *, with_cases: bool = True) -> Report:
+    """Load and check a rule table file, reading it once; every problem is in the report, nothing is raised.
+
+    ``cases``: the table's cases file; by default ``<name>.cases.yaml`` beside it, if there is one.
+    ``with_cases=False`` leaves the cases alone: the running bot serves the table, its operators' cases
+    are for `maslahat check` and CI.
+    """
     try:
         data, duplicates = read_table_file(path)
     except TableError as exc:
@@ -167,4 +202,10 @@ def check_file(path: str | Path) -> Report:
         return Report(problems=list(exc.problems), data=data)
     report = check_table(table)
     report.data = data
+    if not with_cases:
+        pass
+    elif cases is not None:
+        check_cases(report, Path(cases))  # named, so a missing file is a problem
+    elif cases_path(path).exists():
+        check_cases(report, cases_path(path))
     return report

@@ -41,7 +41,7 @@ def load_content(rules: Path, locales: Path) -> Content:
             folder is one of them.
     """
     problems: list[Problem] = []
-    report = check_file(rules)  # the rule table's YAML is read here, and only here
+    report = check_file(rules, with_cases=False)  # the rule table's YAML is read here, and only here
     problems += report.problems
     catalogs: Catalogs | None = None
     readable = True

@@ -23,8 +23,10 @@ from bot.core.present import (
 )
 from bot.core.table import Table
 from bot.ruletable.loader import load_table
-from tests.support.shipped import RULES, TAJIK, play
+from tests.support.shipped import RULES, TAJIK, checked_in_words, play
 from tests.support.shouting import Shouting
+
+CHECKED, NEWEST = checked_in_words()
 
 # Typed by the 24-year-old Tajik man applying for a residence permit after a year on RVP.
 # sex: 1 man; age: 2 18 to 64; citizenship: 2 Tajikistan; application: 1 residence permit;
@@ -48,7 +50,7 @@ def texts(table: Table) -> dict[str, str]:
         **{fact.id: fact.question for fact in table.facts},
         **{outcome.id: outcome.headline for outcome in table.outcomes.values()},
         "tajikistan_law": next(n.text for n in table.notes if n.id == "tajikistan_law"),
-        "checked": "Checked on 2 December 2026. The newest source found is from March 2026.",
+        "checked": f"Checked on {CHECKED}. The newest source found is from {NEWEST}.",
     }
 
 
@@ -136,7 +138,7 @@ def test_tajik_man_on_rvp_reaches_affected_with_every_section(engine: Engine) ->
     for source in view.sources:
         assert f"- {source.title} ({source.date_text}): {source.url}" in shown
     assert "https://migration.tj" in shown, "the Tajik state sites are offered"
-    checked = "Checked on 2 December 2026. The newest source found is from March 2026."
+    checked = f"Checked on {CHECKED}. The newest source found is from {NEWEST}."
     assert checked in lines
     assert flat(view.disclaimer) in shown
     assert shown.index(checked) < shown.index(flat(view.disclaimer))
@@ -219,7 +221,7 @@ def test_the_outcome_is_in_the_persons_language(engine: Engine, texts: dict[str,
     assert texts["not_affected_woman"].upper() in terminal.flat
     for title in ("WHY", "WHAT IS NOT KNOWN", "SOURCES", "WHERE TO GET HELP"):
         assert f"\n{title}\n" in text
-    assert "CHECKED ON 2 December 2026. THE NEWEST SOURCE FOUND IS FROM March 2026." in text
+    assert f"CHECKED ON {CHECKED}. THE NEWEST SOURCE FOUND IS FROM {NEWEST}." in text
     assert "PLEASE TYPE " in text
     assert "Please type" not in text
 

@@ -26,8 +26,10 @@ from bot.core.present import (
     question_view,
 )
 from bot.core.table import Table
-from tests.support.shipped import TAJIK, play
+from tests.support.shipped import TAJIK, checked_in_words, play
 from tests.support.shouting import Shouting
+
+CHECKED, NEWEST = checked_in_words()
 
 T = SourceLanguage()
 MAN = {"sex": "male", "age": "18_64"}
@@ -180,7 +182,7 @@ def test_sections_come_in_the_order_a_person_reads_them(engine: Engine) -> None:
     assert sources == view.sources
     assert helps == view.help
     assert checked == (
-        Paragraph("Checked on 2 December 2026. The newest source found is from March 2026."),
+        Paragraph(f"Checked on {CHECKED}. The newest source found is from {NEWEST}."),
         Paragraph(view.disclaimer, aside=True),
     )
 
@@ -205,9 +207,7 @@ def test_section_titles_and_their_sentences_are_in_the_persons_language(engine: 
     assert sections["sources"].title == "SOURCES"
     assert sections["why"].items[1] == Paragraph(f"HOW SURE WE ARE: {view.confidence_label}", aside=True)
     assert sections["options"].items[0] == Bullet(view.actions[0].text, f"RISK: {view.actions[0].risk}")
-    assert sections["checked"].items[0] == Paragraph(
-        "CHECKED ON 2 December 2026. THE NEWEST SOURCE FOUND IS FROM March 2026."
-    )
+    assert sections["checked"].items[0] == Paragraph(f"CHECKED ON {CHECKED}. THE NEWEST SOURCE FOUND IS FROM {NEWEST}.")
 
 
 def test_views_cannot_be_changed_once_built(engine: Engine) -> None:

@@ -1,209 +1,29 @@
-"""Golden conversations of edition 2 of the legal brief, shared by the engine's and the bot's tests.
+"""The shipped table's cases (rules/decree-821.cases.yaml), for the tests that play them end to end.
 
-Each: (story, answers, questions asked in order, outcome, verdict, confidence). The brief's
-"Expected behaviour" examples come first, then every other outcome of the shipped table.
+The operators own the cases: the brief's "Expected behaviour" examples and the founding stories
+are there, and a case they add is played by the engine, by `maslahat advise` and button by button
+in Telegram without anyone touching Python. Each is given here as (name, answers, the questions
+its conversation asks in order, expect).
 """
 
 from __future__ import annotations
 
-__all__ = ["CITIZENSHIP", "GOLDEN", "MAN", "RESIDENCE"]
+from bot.ruletable.cases import Case, cases_path, load_cases
+from bot.ruletable.loader import load_table
+from tests.support.shipped import RULES
+
+__all__ = ["CASES", "MAN", "asked_in_order"]
 
 MAN = {"sex": "male", "age": "18_64"}
-RESIDENCE = ["sex", "age", "citizenship", "application", "residence_basis"]
-CITIZENSHIP = ["sex", "age", "citizenship", "application", "citizenship_basis"]
 
-GOLDEN = [
-    ("woman", {"sex": "female"}, ["sex"], "not_affected_woman", "not_affected", "high"),
-    (
-        "Belarusian man of 30",
-        {**MAN, "citizenship": "belarus"},
-        ["sex", "age", "citizenship"],
-        "not_affected_belarus",
-        "not_affected",
-        "high",
-    ),
-    (
-        "man of exactly 65 applying for citizenship",
-        {"sex": "male", "age": "exactly_65", "citizenship": "uzbekistan", "application": "citizenship"},
-        ["sex", "age", "citizenship", "application"],
-        "unclear_age_65",
-        "unclear",
-        "medium",
-    ),
-    (
-        "Kazakh man applying for VNZh",
-        {**MAN, "citizenship": "kazakhstan", "application": "residence_permit"},
-        ["sex", "age", "citizenship", "application"],
-        "not_affected_residence_kz_md",
-        "not_affected",
-        "medium",
-    ),
-    (
-        "Kazakh man applying for citizenship by residence, no service",
-        {**MAN, "citizenship": "kazakhstan", "application": "citizenship", "citizenship_basis": "residence",
-         "service": "none"},
-        [*CITIZENSHIP, "service"],
-        "affected_citizenship",
-        "affected",
-        "medium",
-    ),
-    (
-        "Tajik man, citizenship through military service, no service",
-        {**MAN, "citizenship": "tajikistan", "application": "citizenship", "citizenship_basis": "military_service",
-         "service": "none"},
-        [*CITIZENSHIP, "service"],
-        "affected_military_ground",
-        "affected",
-        "high",
-    ),
-    (
-        "Tajik man, citizenship through military service, with a contract",
-        {**MAN, "citizenship": "tajikistan", "application": "citizenship", "citizenship_basis": "military_service",
-         "service": "contract"},
-        [*CITIZENSHIP, "service"],
-        "requirement_met_fast_track",
-        "requirement_met",
-        "high",
-    ),
-    (
-        "man discharged from his home country's army only, applying for VNZh after RVP",
-        {**MAN, "citizenship": "uzbekistan", "application": "residence_permit",
-         "residence_basis": "after_temporary_permit", "service": "home_army_only"},
-        [*RESIDENCE, "service"],
-        "affected_residence",
-        "affected",
-        "high",
-    ),
-    (
-        "parent of a Russian-citizen child applying for VNZh",
-        {**MAN, "citizenship": "kyrgyzstan", "application": "residence_permit", "residence_basis": "parent_of_citizen"},
-        RESIDENCE,
-        "unclear_parent_of_citizen",
-        "unclear",
-        "medium",
-    ),
-    (
-        "IT specialist applying for VNZh without an RVP",
-        {**MAN, "citizenship": "azerbaijan", "application": "residence_permit",
-         "residence_basis": "other_without_temporary_permit"},
-        RESIDENCE,
-        "not_affected_without_rvp",
-        "not_affected",
-        "low",
-    ),
-    # Every other outcome, and the founding stories.
-    ("boy of 17", {"sex": "male", "age": "under_18"}, ["sex", "age"], "not_affected_age", "not_affected", "high"),
-    ("man of 70", {"sex": "male", "age": "over_65"}, ["sex", "age"], "not_affected_age", "not_affected", "high"),
-    (
-        "48-year-old Azerbaijani man married to a Russian citizen, applying for VNZh",
-        {**MAN, "citizenship": "azerbaijan", "application": "residence_permit", "residence_basis": "spouse_of_citizen",
-         "service": "none"},
-        [*RESIDENCE, "service"],
-        "affected_residence",
-        "affected",
-        "high",
-    ),
-    (
-        "24-year-old Tajik man applying for VNZh after RVP",
-        {**MAN, "citizenship": "tajikistan", "application": "residence_permit",
-         "residence_basis": "after_temporary_permit", "service": "none"},
-        [*RESIDENCE, "service"],
-        "affected_residence",
-        "affected",
-        "high",
-    ),
-    (
-        "Ukrainian man applying for VNZh",
-        {**MAN, "citizenship": "ukraine", "application": "residence_permit"},
-        ["sex", "age", "citizenship", "application"],
-        "unclear_ukraine",
-        "unclear",
-        "low",
-    ),
-    (
-        "Uzbek man on a patent, applying for nothing",
-        {**MAN, "citizenship": "uzbekistan", "application": "other"},
-        ["sex", "age", "citizenship", "application"],
-        "not_affected_not_applying",
-        "not_affected",
-        "high",
-    ),
-    (
-        "Armenian student applying for VNZh",
-        {**MAN, "citizenship": "armenia", "application": "residence_permit", "residence_basis": "study"},
-        RESIDENCE,
-        "not_affected_exempt_basis",
-        "not_affected",
-        "medium",
-    ),
-    (
-        "Kyrgyz man whose son served, applying for citizenship",
-        {**MAN, "citizenship": "kyrgyzstan", "application": "citizenship", "citizenship_basis": "serviceman_family"},
-        CITIZENSHIP,
-        "unclear_serviceman_family",
-        "unclear",
-        "medium",
-    ),
-    (
-        "Uzbek man with a contract applying for VNZh",
-        {**MAN, "citizenship": "uzbekistan", "application": "residence_permit",
-         "residence_basis": "after_temporary_permit", "service": "contract"},
-        [*RESIDENCE, "service"],
-        "requirement_met_service",
-        "requirement_met",
-        "high",
-    ),
-    (
-        "stateless man discharged from Russia's army in 2024, citizenship by residence",
-        {**MAN, "citizenship": "stateless", "application": "citizenship", "citizenship_basis": "residence",
-         "service": "discharged_after_2022"},
-        [*CITIZENSHIP, "service"],
-        "requirement_met_service",
-        "requirement_met",
-        "medium",
-    ),
-    (
-        "Armenian man found unfit at a selection point, VNZh after RVP",
-        {**MAN, "citizenship": "armenia", "application": "residence_permit",
-         "residence_basis": "after_temporary_permit", "service": "unfit"},
-        [*RESIDENCE, "service"],
-        "requirement_met_unfit",
-        "requirement_met",
-        "high",
-    ),
-    (
-        "Georgian man discharged from Russia's army in 2019, citizenship through family",
-        {**MAN, "citizenship": "georgia", "application": "citizenship", "citizenship_basis": "family",
-         "service": "discharged_before_2022"},
-        [*CITIZENSHIP, "service"],
-        "unclear_discharge_before_2022",
-        "unclear",
-        "medium",
-    ),
-    (
-        "Turkmen man found unfit, choosing citizenship through military service",
-        {**MAN, "citizenship": "turkmenistan", "application": "citizenship", "citizenship_basis": "military_service",
-         "service": "unfit"},
-        [*CITIZENSHIP, "service"],
-        "unclear_military_ground_unfit",
-        "unclear",
-        "medium",
-    ),
-    (
-        "Moldovan man discharged in 2020, choosing citizenship through military service",
-        {**MAN, "citizenship": "moldova", "application": "citizenship", "citizenship_basis": "military_service",
-         "service": "discharged_before_2022"},
-        [*CITIZENSHIP, "service"],
-        "unclear_military_ground_old_discharge",
-        "unclear",
-        "medium",
-    ),
-    (
-        "man of another country, citizenship through the compatriots programme",
-        {**MAN, "citizenship": "other", "application": "citizenship", "citizenship_basis": "compatriot_program"},
-        CITIZENSHIP,
-        "unclear_grounds",
-        "unclear",
-        "low",
-    ),
-]  # fmt: skip
+_TABLE = load_table(RULES)
+CASES: list[Case] = load_cases(cases_path(RULES), _TABLE)
+
+
+def asked_in_order(case: Case) -> list[str]:
+    """The questions the case's conversation asks: each one it answers, in the table's order.
+
+    ``maslahat check`` fails a case that answers a question never asked, so these are exactly the
+    questions asked, and the table asks its questions in the order it lists them.
+    """
+    return [fact.id for fact in _TABLE.facts if fact.id in case.answers]

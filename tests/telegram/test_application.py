@@ -12,7 +12,9 @@ import time
 import pytest
 
 from bot.core import moves
+from bot.core.engine import Decision, Engine
 from bot.core.languages import LANGUAGES
+from bot.ruletable.cases import Case
 from bot.storage.base import MemoryStore, person_key
 from bot.storage.outbox import OWED_GRACE
 from bot.telegram import screens
@@ -21,8 +23,8 @@ from bot.telegram.callbacks import version_tag
 from bot.telegram.outbox import send_owed
 from tests.support.bot import TABLE, Harness, answer, answer_from_here, make_runtime, running_bot, t
 from tests.support.fakebotapi import FakeBotApi
-from tests.support.golden import GOLDEN
-from tests.support.shipped import TAJIK
+from tests.support.golden import CASES, asked_in_order
+from tests.support.shipped import TAJIK, checked_in_words
 from tests.support.tgclient import TelegramUser
 
 pytestmark = pytest.mark.e2e
@@ -60,23 +62,25 @@ async def test_deep_link_for_uzbek_cyrillic(bot: Harness) -> None:
 # Whole conversations, button by button, in every language -------------------------------------
 
 LANGS = list(LANGUAGES)
-#: Every golden conversation (each outcome of the table, each example of the brief), in two languages
-#: each, three apart in the picker so that every language is used.
+#: Every case of the shipped table (each outcome, each example of the brief, and whatever the
+#: operators add), in two languages each, three apart in the picker so that every language is used.
 STORIES = [
-    pytest.param(answers, asked, outcome, lang, id=f"{lang}: {story}")
-    for i, (story, answers, asked, outcome, _verdict, _confidence) in enumerate(GOLDEN)
+    pytest.param(case, lang, id=f"{lang}: {case.name}")
+    for i, case in enumerate(CASES)
     for lang in (LANGS[i % len(LANGS)], LANGS[(i + 3) % len(LANGS)])
 ]
 
 
-@pytest.mark.parametrize(("answers", "asked", "outcome_id", "lang"), STORIES)
-async def test_golden_conversation_button_by_button(
-    bot: Harness, answers: dict[str, str], asked: list[str], outcome_id: str, lang: str
-) -> None:
+@pytest.mark.parametrize(("case", "lang"), STORIES)
+async def test_each_case_button_by_button(bot: Harness, case: Case, lang: str) -> None:
     user = bot.user(lang if lang != "uz_Cyrl" else "uz")
     await user.send(f"/start {lang}")
-    assert await answer(user, lang, answers) == asked
-    outcome = TABLE.outcomes[outcome_id]
+    assert await answer(user, lang, dict(case.answers)) == asked_in_order(case)
+    decided = Engine(TABLE).from_answers(case.answers)[0]
+    step = Engine(TABLE).step(decided)
+    assert isinstance(step, Decision)
+    assert case.expect.outcome in (None, step.outcome.id)
+    outcome = step.outcome
     text = "\n".join(m.text or "" for m in user.messages)
     assert t(lang).gettext(outcome.headline) in text
     assert t(lang).gettext(TABLE.meta.disclaimer) in text
@@ -290,7 +294,7 @@ async def test_help_about_and_privacy(bot: Harness) -> None:
     about = user.last_message().text or ""
     assert TABLE.meta.version in about
     assert TABLE.meta.checked.isoformat() not in about, "dates in words, never ISO"
-    assert "2026-yil 2-dekabr" in about
+    assert checked_in_words("y-'yil' d-MMMM", locale="uz")[0] in about  # e.g. 2026-yil 2-dekabr
     await user.send("/privacy")
     assert "7" in (user.last_message().text or "")
     assert len(bot.runtime.store) == 0, "reading help stores nothing"  # type: ignore[arg-type]
