@@ -12,6 +12,7 @@ from pathlib import Path
 from telegram.error import InvalidToken, TelegramError
 
 from bot.cli.advise import advise
+from bot.cli.diff import print_diff
 from bot.cli.i18n import add_i18n_commands
 from bot.cli.terminal import run_chat
 from bot.core.engine import Engine, EngineError
@@ -20,10 +21,12 @@ from bot.core.table import Table
 from bot.i18n.catalogs import CatalogError, Catalogs
 from bot.problems import ProblemsError
 from bot.resources import shipped_locales, shipped_rules
+from bot.ruletable.cases import cases_path
 from bot.ruletable.check import check_file
+from bot.ruletable.diff import diff_tables
 from bot.ruletable.graph import build_graph, to_dot, to_markdown, to_mermaid
-from bot.ruletable.loader import TableError, load_table
-from bot.ruletable.release import default_revision, unbumped
+from bot.ruletable.loader import TableError, load_table, parse_yaml, read_table_file, table_from_yaml
+from bot.ruletable.release import default_revision, text_at, unbumped
 from bot.service.app import Service
 from bot.service.content import load_content
 from bot.service.logs import configure_logging, json_line
@@ -59,7 +62,7 @@ def _load(path: Path) -> Table:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    report = check_file(args.rules)
+    report = check_file(args.rules, args.cases)
     if report.data is not None:
         rules = Path(args.rules)
         report.warnings += unbumped(rules, report.data, args.since or default_revision(rules))
@@ -71,6 +74,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"{args.rules}: {s.questions} questions, {s.outcomes} outcomes, {s.rules} rules, "
             f"{s.conversations} distinct conversations, longest {s.longest} questions ({' > '.join(s.longest_path)})"
         )
+    if report.cases is not None:
+        passed = report.cases - report.cases_failed
+        print(f"{cases_path(args.rules) if args.cases is None else args.cases}: {passed} of {report.cases} cases pass")
     if report.problems:
         print(f"{len(report.problems)} problem(s) found", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -78,6 +84,33 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(report.warnings)} warning(s), and --strict fails on warnings", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"OK, with {len(report.warnings)} warning(s)" if report.warnings else "OK")
+    return EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    """What a change to the rule table does: every conversation whose outcome changes, and the new texts."""
+    if len(args.tables) not in (0, 2):
+        raise ConfigError(["diff takes two tables (OLD NEW), or none to compare --rules with --since REV"])
+    if args.tables:
+        old_path, new_path = args.tables
+        old_data, old_problems = read_table_file(old_path)
+        old_name = str(old_path)
+    else:
+        new_path = Path(args.rules)
+        revision = args.since or default_revision(new_path)
+        text = text_at(new_path, revision)
+        if text is None:
+            raise ConfigError([f"cannot read {new_path} at git revision {revision!r} (is this a git checkout?)"])
+        old_name = f"{revision}:{new_path.name}"
+        old_data, old_problems = parse_yaml(text, old_name)
+    new_data, new_problems = read_table_file(new_path)
+    old = table_from_yaml(old_data, old_name, old_problems)
+    new = table_from_yaml(new_data, str(new_path), new_problems)
+    found = diff_tables(old, new, old_data, new_data)
+    if args.json:
+        print(json.dumps({"old": old_name, "new": str(new_path), **found.to_json()}, indent=2, ensure_ascii=False))
+    else:
+        print_diff(found, old_name, str(new_path))
     return EXIT_OK
 
 
@@ -254,7 +287,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REV",
         help="the git revision whose table the release bumps from (default: the last tag, else HEAD)",
     )
+    check.add_argument(
+        "--cases",
+        type=Path,
+        metavar="FILE",
+        help="the table's cases to play (default: <table>.cases.yaml beside the table, if there is one)",
+    )
     check.set_defaults(run=_cmd_check)
+
+    diff = commands.add_parser(
+        "diff", help="what a change to the rule table does: each conversation that changes, and the new texts"
+    )
+    diff.add_argument("tables", nargs="*", type=Path, metavar="OLD NEW", help="two rule table files to compare")
+    diff.add_argument(
+        "--since",
+        metavar="REV",
+        help="with no files: compare the table (--rules) with itself at this git revision "
+        "(default: the last tag, else HEAD)",
+    )
+    diff.add_argument("--json", action="store_true", help="print JSON")
+    diff.set_defaults(run=_cmd_diff)
 
     chat = commands.add_parser("chat", help="hold the conversation in this terminal")
     chat.add_argument("--lang", default=SOURCE_LANGUAGE, help=f"language: {', '.join(LANGUAGES)} (default: en)")

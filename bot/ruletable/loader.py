@@ -13,7 +13,7 @@ from bot.ruletable import sections
 from bot.ruletable.blocks import BlockReader
 from bot.ruletable.yamlsource import Map, YamlSyntaxError, read_yaml
 
-__all__ = ["TableError", "load_table", "parse_table", "read_table_file", "table_from_yaml"]
+__all__ = ["TableError", "load_table", "parse_table", "parse_yaml", "read_table_file", "table_from_yaml"]
 
 
 class TableError(ProblemsError):
@@ -63,12 +63,21 @@ def table_from_yaml(data: Any, path: str, problems: Iterable[Problem] = ()) -> T
     )
 
 
-def parse_table(text: str, path: str) -> Table:
-    """Build a Table from YAML text, or raise TableError listing every problem."""
+def parse_yaml(text: str, path: str) -> tuple[Any, list[Problem]]:
+    """Read a rule table's YAML text: the data, and the problems found in reading it (duplicate keys).
+
+    Raises:
+        TableError: the text is not YAML.
+    """
     try:
-        data, problems = read_yaml(text, path)
+        return read_yaml(text, path)
     except YamlSyntaxError as exc:
         raise TableError(exc.problems) from exc
+
+
+def parse_table(text: str, path: str) -> Table:
+    """Build a Table from YAML text, or raise TableError listing every problem."""
+    data, problems = parse_yaml(text, path)
     return table_from_yaml(data, path, problems)
 
 
@@ -88,10 +97,7 @@ def read_table_file(path: str | Path) -> tuple[Any, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise TableError([Problem(shown, line, "", f"the file is not UTF-8 text: {exc.reason}")]) from exc
-    try:
-        return read_yaml(text, shown)
-    except YamlSyntaxError as exc:
-        raise TableError(exc.problems) from exc
+    return parse_yaml(text, shown)
 
 
 def load_table(path: str | Path) -> Table:

@@ -17,7 +17,7 @@ from typing import Any
 from bot.problems import Problem
 from bot.ruletable.yamlsource import Map, YamlSyntaxError, read_yaml
 
-__all__ = ["default_revision", "unbumped"]
+__all__ = ["default_revision", "text_at", "unbumped"]
 
 #: The fields a content change must move, and what each one names.
 _BUMPED = {
@@ -48,6 +48,12 @@ def default_revision(path: Path) -> str:
     return tag.strip() if tag and tag.strip() else "HEAD"
 
 
+def text_at(path: Path, revision: str) -> str | None:
+    """The file at ``path`` as it was at git ``revision``; None outside a checkout or if it was not there."""
+    resolved = path.resolve()
+    return _git(resolved.parent, "show", f"{revision}:./{resolved.name}")
+
+
 def _content(data: Any) -> str:
     """The table's content as canonical JSON, without the fields a release bumps."""
     if isinstance(data, Map):
@@ -59,8 +65,7 @@ def _content(data: Any) -> str:
 
 def unbumped(path: Path, data: Any, revision: str) -> list[Problem]:
     """Warnings for ``meta`` fields left as they were at ``revision`` although the content changed."""
-    resolved = path.resolve()
-    old_text = _git(resolved.parent, "show", f"{revision}:./{resolved.name}")
+    old_text = text_at(path, revision)
     if old_text is None:
         return []
     try:
