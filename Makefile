@@ -62,8 +62,11 @@ lint: $(BIN)/maslahat  ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Everything derived from the code and the rule table: the diagram, the template, the catalogs.
 # A no-op on an untouched tree: the template is replaced only when more than its date changed.
-messages: $(BIN)/maslahat  ## re-extract texts from code and rules, merge them into every catalog
+# CI runs scripts/check-generated, which fails when this would change anything.
+messages: $(BIN)/maslahat  ## regenerate what derives from the rule table: diagram, message template, catalogs
+	$(BIN)/maslahat --rules rules/decree-821.yaml graph --format markdown -o docs/conversation.md
 	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --add-comments=Translators: --no-wrap \
 		--sort-by-file --project=Maslahat --copyright-holder="Maslahat contributors" \
 		-o locales/messages.pot.new . || { rm -f locales/messages.pot.new; exit 1; }

@@ -262,5 +262,5 @@ def test_docs_conversation_md_is_up_to_date_with_the_rule_table(capsys: pytest.C
     shipped = (ROOT / "docs" / "conversation.md").read_text(encoding="utf-8")
     assert shipped == graph(capsys, "markdown"), (
         "docs/conversation.md is out of date; regenerate it with "
-        "`maslahat graph --format markdown -o docs/conversation.md`"
+        "`make messages` (or `maslahat graph --format markdown -o docs/conversation.md`)"
     )
