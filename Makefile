@@ -33,10 +33,12 @@ run: $(BIN)/maslahat  ## set up, then start the bot (the terminal conversation i
 
 test: $(BIN)/maslahat  ## set up, then run the whole test suite
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(BIN)/pytest
 
 test-quick: $(BIN)/maslahat  ## the suite without the slow end-to-end and benchmark runs, while working
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(BIN)/pytest -m "not slow and not bench"
 
 # The lower bounds in pyproject.toml must be true: install the lowest versions they allow of every
@@ -46,6 +48,7 @@ test-lowest: $(UV)  ## run the whole suite against the lowest dependency version
 	$(UV) venv --quiet --python $(PYTHON) $(LOWEST)
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
 	scripts/ensure-redis
+	scripts/ensure-chromium
 	$(LOWEST)/bin/pytest -p no:cacheprovider
 
 # An upgrade is a deliberate change: the lock moves to the newest releases the bounds allow, the

@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped rule table, an engine over it, a redis-server; and the log scan.
+"""Shared fixtures: the shipped rule table, an engine over it, a redis-server, a phone; and the log scan.
 
 Logging is set up as `maslahat run` sets it up (bot.service.logs: every record redacted as it is
 made, libraries capped at warning), and every record of the whole run is kept; the run fails if
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -20,6 +21,9 @@ from bot.service.logs import CAPPED_LOGGERS, redact_personal_data
 from tests.support.logscan import PERSONAL, PROCESS_LOGS, LogScan
 from tests.support.redis_server import RedisServer
 from tests.support.shipped import RULES
+
+if TYPE_CHECKING:
+    from tests.support.phone import Phone  # imported when used: playwright takes half a second to import
 
 # No per-example deadline: the properties are about behaviour, and a machine busy with other
 # tests (2 cores in CI) made a 200 ms deadline fail a pure round trip now and then. Performance is
@@ -43,6 +47,15 @@ def redis_server() -> Iterator[RedisServer]:
     """One real redis-server for the session; tests keep apart by key prefix. Started on first use."""
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def phone() -> Iterator[Phone]:
+    """One headless Chromium at phone width for the session (tests.support.phone), started on first use."""
+    from tests.support.phone import Phone
+
+    with Phone() as started:
+        yield started
 
 
 _scan = LogScan()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.fakebotapi import FakeBotApi
+from tests.support.fakebotapi import FakeBotApi, free_port
 from tests.support.logscan import PROCESS_LOGS
 from tests.support.shipped import ROOT
 
@@ -113,10 +113,12 @@ async def start_bot(
     """Start `maslahat run` against ``api`` (or ``api_base_url``), its store and session key under ``state``.
 
     ``settings`` are environment variables (e.g. PORT="8090", LOG_LEVEL="DEBUG") over these
-    defaults; standard error is piped, so read it with ``communicate()``.
+    defaults; standard error is piped, so read it with ``communicate()``. The HTTP port is a free
+    one unless ``PORT`` is given: two suites on one machine must not meet on the default 8080.
     """
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)},
+        "PORT": str(free_port()),
         "BOT_TOKEN": api.token,
         "STORAGE_URL": f"sqlite:///{state}/maslahat.db",
         "SESSION_SECRET_FILE": str(state / "session.key"),
