@@ -47,6 +47,8 @@ class Press(StrEnum):
     MENU = "menu"  # opens the language picker
     LANGUAGE = "language"  # argument: the language code
     RESUME = "resume"  # under /help, /about, /privacy: back to where the person is
+    SECTION = "section"  # argument: a section of the outcome to open in place of the card, or "card"
+    HINTS = "hints"  # ℹ️ under a question: the same question with what its answers mean
     INVALID = "invalid"  # data that does not parse; no button carries it
 
 
@@ -81,6 +83,8 @@ class Show(Enum):
     PRIVACY = "privacy"
     FORGOTTEN = "forgotten"
     CONFIRM_START = "confirm start"  # "Start over? Your answers so far will be deleted": Continue / Start over
+    SECTION = "section"  # a section of the outcome (Plan.section; "" the card) in place of the pressed message
+    HINTS = "hints"  # the current question with what its answers mean, in place of the pressed message
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class Plan:
     notice: str = ""  # an English msgid, translated when shown
     save: bool = True
     forget: bool = False
+    #: With Show.SECTION: which section of the outcome to open ("" or "card": the card itself).
+    section: str = ""
 
 
 def plan_start(engine: Engine, session: Session, payload: str) -> Plan:
@@ -151,6 +157,14 @@ def plan_press(engine: Engine, session: Session, pressed: Callback, version: str
         return Plan(engine.restart(session), show)
     if pressed.kind is Press.MENU:
         return Plan(session, Show.MENU if at_outcome else Show.MENU_IN_PLACE, save=False)
+    if pressed.kind is Press.HINTS:
+        if at_outcome:  # a question the person has since answered
+            return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
+        return Plan(session, Show.HINTS, save=False)
+    if pressed.kind is Press.SECTION:
+        if not at_outcome:  # a card of an outcome the person has since left
+            return Plan(session, Show.CURRENT, notice=STALE_BUTTON, save=False)
+        return Plan(session, Show.SECTION, save=False, section=pressed.args[0])
     if pressed.kind is Press.RESUME:
         # The reading screen stays; where the person is (a question, or the outcome) comes below it.
         return Plan(session, Show.CURRENT, save=False)

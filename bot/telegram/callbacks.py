@@ -26,10 +26,13 @@ CODES: dict[Press, str] = {
     Press.MENU: "m",
     Press.LANGUAGE: "l",
     Press.RESUME: "c",
+    Press.SECTION: "o",
+    Press.HINTS: "h",
 }
 _KINDS = {code: kind for kind, code in CODES.items()}
-#: How many arguments each kind of press carries: an answer its fact and option, a language its code.
-ARITY: dict[Press, int] = {kind: {Press.ANSWER: 2, Press.LANGUAGE: 1}.get(kind, 0) for kind in CODES}
+#: How many arguments each kind of press carries: an answer its fact and option, a language its code,
+#: a section of the outcome its id.
+ARITY: dict[Press, int] = {kind: {Press.ANSWER: 2, Press.LANGUAGE: 1, Press.SECTION: 1}.get(kind, 0) for kind in CODES}
 
 _VERSION = re.compile(r"[0-9a-f]{6}")
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")

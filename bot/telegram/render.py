@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import quote
 
 from bot.core.engine import Question, Session
+from bot.core.languages import Translator
 from bot.core.moves import Plan, Show
 from bot.core.present import outcome_view
 from bot.telegram import screens
@@ -71,18 +72,39 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
         return [Reply(screens.privacy_screen(t, rt.settings.retention_days, rt.version))]
     if show is Show.FORGOTTEN:
         return [Reply(screens.forgotten_screen(t, rt.version))]
+    if show is Show.HINTS:
+        step = rt.engine.step(session)
+        if not isinstance(step, Question):  # answered between the save and this (the outbox)
+            return [Reply(screen) for screen in _where(rt, session, bot_username)]
+        screen = screens.question_screen(step, t, rt.version, can_go_back=bool(session.answers), hints=True)
+        return [Reply(screen, in_place=pressed)]
+    if show is Show.SECTION:
+        return [Reply(_section(rt, session, plan.section, bot_username), in_place=pressed)]
     if show is Show.CONFIRM_START:
         return [Reply(screens.confirm_start_screen(t, rt.version))]
     return []  # Show.NOTHING
 
 
 def _where(rt: Runtime, session: Session, bot_username: str) -> list[Screen]:
-    """The screens that show where the person is: the current question, or the outcome."""
+    """The screens that show where the person is: the current question, or the outcome's card."""
     t = rt.t(session.lang)
     step = rt.engine.step(session)
     if isinstance(step, Question):
         return [screens.question_screen(step, t, rt.version, can_go_back=bool(session.answers))]
     view = outcome_view(rt.engine.table, step, session, t)
+    return screens.outcome_screens(view, t, rt.version, _share_url(t, bot_username))
+
+
+def _section(rt: Runtime, session: Session, section: str, bot_username: str) -> Screen:
+    """A section of the person's outcome (the card for ``""``); where they are if that is a question."""
+    t = rt.t(session.lang)
+    step = rt.engine.step(session)
+    if isinstance(step, Question):  # the outcome was left between the save and this (the outbox)
+        return _where(rt, session, bot_username)[0]
+    view = outcome_view(rt.engine.table, step, session, t)
+    return screens.section_screen(view, section or "card", t, rt.version, _share_url(t, bot_username))
+
+
+def _share_url(t: Translator, bot_username: str) -> str:
     bot_link = f"https://t.me/{bot_username}"
-    share_url = f"https://t.me/share/url?url={quote(bot_link)}&text={quote(t.gettext(screens.SHARE_TEXT))}"
-    return screens.outcome_screens(view, t, rt.version, share_url)
+    return f"https://t.me/share/url?url={quote(bot_link)}&text={quote(t.gettext(screens.SHARE_TEXT))}"

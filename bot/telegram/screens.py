@@ -7,6 +7,7 @@ bot.telegram.callbacks).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 from typing import assert_never
@@ -19,6 +20,7 @@ from bot.core.present import (
     HelpView,
     OutcomeView,
     Paragraph,
+    Section,
     SectionItem,
     SourceView,
     Verdict,
@@ -27,6 +29,7 @@ from bot.core.present import (
 )
 from bot.core.table import Table
 from bot.telegram.callbacks import Press, encode
+from bot.telegram.glyphs import WIDTHS
 from bot.telegram.html import LIMIT, split_html
 
 __all__ = [
@@ -35,12 +38,16 @@ __all__ = [
     "Screen",
     "about_screen",
     "answers_screen",
+    "card_screen",
     "forgotten_screen",
     "help_screen",
+    "label_width",
     "language_screen",
     "outcome_screens",
     "privacy_screen",
     "question_screen",
+    "rows_by_width",
+    "section_screen",
     "split_html",
     "welcome_screen",
 ]
@@ -67,6 +74,35 @@ SHARE = N_("Share the bot")
 # Translators: text suggested when a person shares the bot with others.
 SHARE_TEXT = N_("Does Decree 821 apply to you? This bot explains it in your language, with sources.")
 YOUR_ANSWERS = N_("Your answers:")
+# Translators: button label under a question whose answers need explaining; keep under 30 characters.
+HINTS_BUTTON = N_("ℹ️ What the answers mean")
+# Translators: the last line of the outcome's card; {date} is a date in words.
+INFORMATION = N_("This is information, not legal advice. Checked on {date}.")
+# Translators: button label under a section of the result, back to the short answer; keep under 30 characters.
+BACK_TO_CARD = N_("◀ Back to the answer")
+
+#: Tells the four verdicts apart at a glance, the same in every language.
+VERDICT_MARKERS = {"not_affected": "✅", "requirement_met": "☑️", "affected": "⚠️", "unclear": "❓"}
+
+#: Sections that open with another's button: what is not known with why, the date checked and the
+#: full disclaimer with the sources.
+_OPENED_WITH = {"unknown": "why", "checked": "sources"}
+
+#: Short labels of the card's buttons (one opening a section not listed has the section's title).
+SECTION_BUTTONS = {
+    # Translators: button label under the result, opens why, how sure and what is not known; at most 20 characters.
+    "why": N_("Why · how sure"),
+    # Translators: button label under the result, opens what satisfies the requirement; keep under 20 characters.
+    "satisfies": N_("What counts"),
+    # Translators: button label under the result, opens the options and their risks; keep under 20 characters.
+    "options": N_("Options and risks"),
+    # Translators: button label under the result, opens notes for the person's country; keep under 20 characters.
+    "notes": N_("Also for you"),
+    # Translators: button label under the result, opens the sources, the date checked and the disclaimer; under 20.
+    "sources": N_("Sources"),
+    # Translators: button label under the result, opens where to get help; keep under 20 characters.
+    "help": N_("Get help"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,37 @@ def _b(text: str) -> str:
     return f"<b>{escape(text)}</b>"
 
 
+# Keyboards laid out by width: Telegram for Android on a 360-px-wide phone shares a row between its
+# buttons equally and cuts a label that does not fit its share with "…". Measured in Chromium with
+# the phone's font (tests/support/phone.py): the keyboard is at most 343 px wide, its buttons 5 px
+# apart with 8 px of padding each side of the label.
+_KEYBOARD, _GAP, _PADDING = 343.0, 5.0, 16.0
+#: A character never measured (a new script in a translation) counts as the widest one.
+_UNMEASURED = max(WIDTHS.values())
+
+
+def label_width(label: str) -> float:
+    """How wide ``label`` is on the phone's button, in px (the sum of its characters' widths)."""
+    return sum(WIDTHS.get(char, _UNMEASURED) for char in label)
+
+
+def _fit(labels: list[str]) -> bool:
+    """Whether these labels, as one row, each fit their share of it (with 3 % to spare)."""
+    share = (_KEYBOARD - _GAP * (len(labels) - 1)) / len(labels) - _PADDING
+    return all(label_width(label) * 1.03 <= share for label in labels)
+
+
+def rows_by_width(buttons: list[Button], most: int) -> tuple[tuple[Button, ...], ...]:
+    """``buttons`` in order, as many to a row (at most ``most``) as fit without cutting a label."""
+    rows: list[list[Button]] = []
+    for button in buttons:
+        if rows and len(rows[-1]) < most and _fit([b.label for b in [*rows[-1], button]]):
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return tuple(tuple(row) for row in rows)
+
+
 def welcome_screen(t: Translator, version: str) -> Screen:
     """The first message: what the bot does, a language picker, and Start."""
     text = f"{escape(t.gettext(WELCOME))}\n\n{escape(t.gettext(CHOOSE_LANGUAGE))}"
@@ -106,30 +173,35 @@ def _language_rows(version: str, current: str) -> tuple[tuple[Button, ...], ...]
         Button(("✓ " if code == current else "") + name, encode(Press.LANGUAGE, version, code))
         for code, name in LANGUAGES.items()
     ]
-    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return rows_by_width(buttons, most=2)
 
 
-def question_screen(question: Question, t: Translator, version: str, *, can_go_back: bool) -> Screen:
-    """A question with one button per answer, and Back / Start over."""
+def question_screen(
+    question: Question, t: Translator, version: str, *, can_go_back: bool, hints: bool = False
+) -> Screen:
+    """A question with its answers' buttons, two to a row where they fit, and Back / Start over / Language.
+
+    What the answers mean (their hints) would push the answers off a phone's screen: they come on
+    pressing ℹ️ (``hints``), in place, above the same buttons.
+    """
     fact = question.fact
     lines = [
         escape(t.gettext("Question {number} of about {total}").format(number=question.number, total=question.of_about)),
         _b(t.gettext(fact.question)),
     ]
-    hints = [f"• {_b(t.gettext(o.label))}: {escape(t.gettext(o.hint))}" for o in fact.options if o.hint]
-    if hints:
-        lines.append("\n".join(hints))
-    rows: list[tuple[Button, ...]] = [
-        (Button(t.gettext(o.label), encode(Press.ANSWER, version, fact.id, o.id)),) for o in fact.options
-    ]
+    explained = [o for o in fact.options if o.hint]
+    if hints and explained:
+        lines.append("\n".join(f"• {_b(t.gettext(o.label))}: {escape(t.gettext(o.hint))}" for o in explained))
+    answers = [Button(t.gettext(o.label), encode(Press.ANSWER, version, fact.id, o.id)) for o in fact.options]
+    explain = () if hints or not explained else ((Button(t.gettext(HINTS_BUTTON), encode(Press.HINTS, version)),),)
     navigation = [
         Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),
         Button(t.gettext(CHANGE_LANGUAGE), encode(Press.MENU, version)),
     ]
     if can_go_back:
         navigation.insert(0, Button(t.gettext(BACK), encode(Press.BACK, version)))
-    rows.append(tuple(navigation))
-    return Screen("\n\n".join(lines), tuple(rows))
+    rows = (*rows_by_width(answers, most=2), *explain, *rows_by_width(navigation, most=3))
+    return Screen("\n\n".join(lines), rows)
 
 
 def answers_screen(table: Table, session: Session, t: Translator) -> Screen:
@@ -140,20 +212,61 @@ def answers_screen(table: Table, session: Session, t: Translator) -> Screen:
 
 
 def outcome_screens(view: OutcomeView, t: Translator, version: str, share_url: str) -> list[Screen]:
-    """The outcome as one or more messages, its sections in present.outcome_sections' order, the buttons on the last."""
-    sections = [
-        "\n".join([*([_b(section.title)] if section.title else []), *map(_outcome_item, section.items)])
-        for section in outcome_sections(view, t)
+    """The outcome as it arrives: one card that fits a phone's screen, every section a button away.
+
+    The card says the verdict (its marker, the same in every language), the consequence for this
+    person in one sentence, and that this is information checked on a date. The sections of
+    present.outcome_sections open in place of the card, a few together (:func:`section_screen`).
+    """
+    return [card_screen(view, t, version, share_url)]
+
+
+def _groups(view: OutcomeView, t: Translator) -> dict[str, list[Section]]:
+    """The outcome's sections by the card's button that opens them, in the order the buttons come."""
+    groups: dict[str, list[Section]] = {}
+    for section in outcome_sections(view, t):
+        if section.id != "verdict":
+            groups.setdefault(_OPENED_WITH.get(section.id, section.id), []).append(section)
+    return groups
+
+
+def card_screen(view: OutcomeView, t: Translator, version: str, share_url: str) -> Screen:
+    """The outcome's card: the answer first, every section on a button under it."""
+    checked = t.gettext(INFORMATION).format(date=long_date(dt.date.fromisoformat(view.checked), t))
+    text = f"{VERDICT_MARKERS[view.verdict]} {_b(view.headline)}\n\n<i>{escape(checked)}</i>"
+    opening = [
+        Button(_label(button, sections, t), encode(Press.SECTION, version, button))
+        for button, sections in _groups(view, t).items()
     ]
-    buttons = (
-        (
-            Button(t.gettext(BACK), encode(Press.BACK, version)),
-            Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),
-        ),
-        (Button(t.gettext(CHANGE_LANGUAGE), encode(Press.MENU, version)), Button(t.gettext(SHARE), url=share_url)),
-    )
-    chunks = split_html(sections)
-    return [Screen(chunk, buttons if i == len(chunks) - 1 else ()) for i, chunk in enumerate(chunks)]
+    navigation = [
+        Button(t.gettext(BACK), encode(Press.BACK, version)),
+        Button(t.gettext(START_OVER), encode(Press.START_OVER, version)),
+    ]
+    return Screen(text, (*rows_by_width(opening, most=2), *rows_by_width(navigation, most=2)))
+
+
+def section_screen(view: OutcomeView, button: str, t: Translator, version: str, share_url: str) -> Screen:
+    """What a button of the card opens, in place of the card, with a way back; the card for ``"card"``.
+
+    An id the card has no button for (a forged one, or an outcome that changed) shows the card.
+    Sharing the bot is offered under where to get help.
+    """
+    sections = _groups(view, t).get(button)
+    if not sections:
+        return card_screen(view, t, version, share_url)
+    parts = [f"{VERDICT_MARKERS[view.verdict]} {_b(_label(button, sections, t))}"]
+    for i, section in enumerate(sections):
+        heading = [_b(section.title)] if i and section.title else []
+        parts.append("\n".join([*heading, *map(_outcome_item, section.items)]))
+    back = Button(t.gettext(BACK_TO_CARD), encode(Press.SECTION, version, "card"))
+    rows = ((back, Button(t.gettext(SHARE), url=share_url)),) if button == "help" else ((back,),)
+    # Far shorter than Telegram's limit; split_html keeps it under it all the same.
+    return Screen(split_html(["\n".join(parts[:2]) + "".join(f"\n\n{p}" for p in parts[2:])])[0], rows)
+
+
+def _label(button: str, sections: list[Section], t: Translator) -> str:
+    """A card button's label (and the title of what it opens): a short one, else the first section's title."""
+    return t.gettext(SECTION_BUTTONS[button]) if button in SECTION_BUTTONS else sections[0].title
 
 
 def _outcome_item(item: SectionItem) -> str:

@@ -194,6 +194,12 @@ PRESSES = [
         "outcome", Callback(Press.LANGUAGE, NOW, ("ru",)), False, Expect(Show.CURRENT, lang="ru"), id="lang at outcome"
     ),
     pytest.param("asking", Callback(Press.LANGUAGE, NOW, ("xx",)), False, Expect(Show.IN_PLACE), id="unknown lang"),
+    pytest.param("asking", Callback(Press.HINTS, OLD), False, Expect(Show.HINTS, save=False), id="hints, any version"),
+    pytest.param("outcome", Callback(Press.HINTS, NOW), False, STALE, id="hints at the outcome"),
+    pytest.param(
+        "outcome", Callback(Press.SECTION, NOW, ("sources",)), False, Expect(Show.SECTION, save=False), id="section"
+    ),
+    pytest.param("asking", Callback(Press.SECTION, NOW, ("sources",)), False, STALE, id="section, outcome left"),
 ]
 
 
@@ -205,3 +211,9 @@ def test_plan_press(engine: Engine, state: str, pressed: Callback, on_welcome: b
 
 def test_every_kind_of_press_has_a_row() -> None:
     assert {row.values[1].kind for row in PRESSES} == set(Press)  # type: ignore[union-attr]
+
+
+def test_a_section_press_names_the_section_to_open(engine: Engine) -> None:
+    at_outcome = session_at(engine, "outcome")
+    plan = plan_press(engine, at_outcome, Callback(Press.SECTION, OLD, ("sources",)), NOW, on_welcome=False)
+    assert (plan.show, plan.section, plan.session) == (Show.SECTION, "sources", at_outcome)

@@ -81,20 +81,30 @@ async def test_each_case_button_by_button(bot: Harness, case: Case, lang: str) -
     assert isinstance(step, Decision)
     assert case.expect.outcome in (None, step.outcome.id)
     outcome = step.outcome
-    text = "\n".join(m.text or "" for m in user.messages)
-    assert t(lang).gettext(outcome.headline) in text
-    assert t(lang).gettext(TABLE.meta.disclaimer) in text
+    tr = t(lang)
+    # The newest message is the card: the answer first, and it alone (the questions were edited in
+    # place: the welcome is now the record of answers).
+    assert len(user.messages) == 2
+    assert tr.gettext(screens.YOUR_ANSWERS) in (user.messages[0].text or "")
+    card = user.last_message()
+    assert (card.text or "").startswith(f"{screens.VERDICT_MARKERS[outcome.verdict]} {tr.gettext(outcome.headline)}")
     if lang != "en":
-        assert outcome.headline not in text, "the outcome is in the person's language"
-    last = user.last_message()
-    assert [label for row in last.buttons for label in row] == [
-        t(lang).gettext(screens.BACK),
-        t(lang).gettext(screens.START_OVER),
-        t(lang).gettext(screens.CHANGE_LANGUAGE),
-        t(lang).gettext(screens.SHARE),
-    ]
-    # The questions were edited in place: welcome (now the answers record) plus the outcome messages.
-    assert t(lang).gettext(screens.YOUR_ANSWERS) in (user.messages[0].text or "")
+        assert outcome.headline not in (card.text or ""), "the outcome is in the person's language"
+    labels = [label for row in card.buttons for label in row]
+    assert labels[-2:] == [tr.gettext(screens.BACK), tr.gettext(screens.START_OVER)]
+    # Each part of the outcome opens in place of the card and leads back to it.
+    opening = labels[:-2]
+    assert opening[0] == tr.gettext(screens.SECTION_BUTTONS["why"])
+    for label in opening:
+        await user.click(label)
+        opened = user.last_message()
+        assert opened.message_id == card.message_id, "edited in place"
+        assert next(label for row in opened.buttons for label in row) == tr.gettext(screens.BACK_TO_CARD)
+        if label == tr.gettext(screens.SECTION_BUTTONS["sources"]):
+            assert tr.gettext(TABLE.meta.disclaimer) in (opened.text or ""), "the disclaimer, whole"
+        await user.click(tr.gettext(screens.BACK_TO_CARD))
+        assert user.last_message().text == card.text
+    assert len(user.messages) == 2, "nothing was sent anew"
     assert all(len(m.text or "") <= 4096 for m in user.messages)
 
 
@@ -102,6 +112,7 @@ async def test_outcome_links_its_sources(bot: Harness) -> None:
     user = bot.user("ru")
     await user.send("/start")
     await answer(user, "ru", TAJIK)
+    await user.click(t("ru").gettext(screens.SECTION_BUTTONS["sources"]))
     links = {e.get("url") for m in user.messages for e in m.entities if e["type"] == "text_link"}
     assert {
         s.url for s in TABLE.sources.values() if s.id in {"mvd_2025_12", "systema_2025_12", "vyborg_2025_01"}

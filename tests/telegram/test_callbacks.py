@@ -16,7 +16,7 @@ V = version_tag("decree-821@2026.11.21")
 #: The wire format, written out apart from the codec: what the tests hold decode to. A button is
 #: ``<code>:<6 hex digits>`` and its arguments: ids for an answer, a language code for a language.
 _VERSION, _ID, _LANG = r"[0-9a-f]{6}", r"[a-z0-9][a-z0-9_.-]*", r"[A-Za-z_]{2,8}"
-WIRE = re.compile(rf"(?:a:{_VERSION}:{_ID}:{_ID}|[brsmc]:{_VERSION}|l:{_VERSION}:{_LANG})")
+WIRE = re.compile(rf"(?:a:{_VERSION}:{_ID}:{_ID}|[brsmch]:{_VERSION}|l:{_VERSION}:{_LANG}|o:{_VERSION}:{_ID})")
 
 
 def test_version_tag_is_short_stable_and_differs_between_versions() -> None:
@@ -34,6 +34,8 @@ def test_version_tag_is_short_stable_and_differs_between_versions() -> None:
         (Press.BEGIN, (), f"s:{V}"),
         (Press.MENU, (), f"m:{V}"),
         (Press.LANGUAGE, ("uz_Cyrl",), f"l:{V}:uz_Cyrl"),
+        (Press.SECTION, ("sources",), f"o:{V}:sources"),
+        (Press.HINTS, (), f"h:{V}"),
     ],
 )
 def test_every_kind_keeps_its_wire_format_and_round_trips(kind: Press, args: tuple[str, ...], data: str) -> None:

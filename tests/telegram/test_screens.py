@@ -12,12 +12,23 @@ from bot.core.engine import Engine, Question
 from bot.core.languages import SourceLanguage, Translator
 from bot.core.present import Bullet, OutcomeView, Section, outcome_sections, outcome_view
 from bot.telegram.callbacks import Press, decode, version_tag
-from bot.telegram.screens import LIMIT, outcome_screens, question_screen, split_html, welcome_screen
-from tests.support.shipped import TAJIK, play
+from bot.telegram.screens import (
+    LIMIT,
+    SECTION_BUTTONS,
+    VERDICT_MARKERS,
+    Screen,
+    outcome_screens,
+    question_screen,
+    section_screen,
+    split_html,
+    welcome_screen,
+)
+from tests.support.shipped import TAJIK, checked_in_words, play
 
 T = SourceLanguage()
 V = version_tag("decree-821@2026.11.21")
 SHARE = "https://t.me/share/url?url=https%3A//t.me/bot"
+CHECKED, _ = checked_in_words()
 
 
 def _visible(html: str) -> str:
@@ -28,20 +39,27 @@ def test_question_buttons_carry_ids_and_labels(engine: Engine) -> None:
     step = engine.step(engine.new_session())
     assert isinstance(step, Question)
     screen = question_screen(step, T, V, can_go_back=False)
-    first, second, navigation = screen.buttons
-    assert (first[0].label, decode(first[0].data).args) == ("A man", ("sex", "male"))
-    assert (second[0].label, decode(second[0].data).args) == ("A woman", ("sex", "female"))
+    (man, woman), navigation = screen.buttons  # two short answers share a row
+    assert (man.label, decode(man.data).args) == ("A man", ("sex", "male"))
+    assert (woman.label, decode(woman.data).args) == ("A woman", ("sex", "female"))
     assert [decode(b.data).kind for b in navigation] == [Press.START_OVER, Press.MENU]
     assert "Question 1 of about 6" in screen.text
 
 
-def test_hints_are_shown_under_the_question(engine: Engine) -> None:
+def test_hints_open_in_place_from_an_info_button(engine: Engine) -> None:
     session, _ = engine.from_answers({"sex": "male", "age": "18_64", "citizenship": "uzbekistan"})
     step = engine.step(session)
     assert isinstance(step, Question)
     screen = question_screen(step, T, V, can_go_back=True)
-    assert "apply for nothing" in screen.text
-    assert [decode(b.data).kind for b in screen.buttons[-1]] == [Press.BACK, Press.START_OVER, Press.MENU]
+    assert "apply for nothing" not in screen.text, "behind ℹ️: the answers stay on screen"
+    kinds = [decode(b.data).kind for row in screen.buttons for b in row]
+    assert kinds[-4:] == [Press.HINTS, Press.BACK, Press.START_OVER, Press.MENU]
+    explained = question_screen(step, T, V, can_go_back=True, hints=True)
+    assert "apply for nothing" in explained.text
+    assert Press.HINTS not in [decode(b.data).kind for row in explained.buttons for b in row]
+    assert [row for row in explained.buttons] == [
+        row for row in screen.buttons if decode(row[0].data).kind is not Press.HINTS
+    ]
 
 
 def test_outcome_text_is_escaped_for_html(engine: Engine) -> None:
@@ -53,43 +71,64 @@ def test_outcome_text_is_escaped_for_html(engine: Engine) -> None:
     assert "<chips>" not in text
 
 
-def test_the_affected_outcome_fits_and_puts_its_buttons_on_the_last_message(engine: Engine) -> None:
-    _, decision, session = play(engine, TAJIK)
-    screens = outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE)
-    assert all(len(s.text) <= LIMIT for s in screens)
-    assert all(not s.buttons for s in screens[:-1])
-    labels = [b.label for row in screens[-1].buttons for b in row]
-    assert labels == ["◀ Back", "↺ Start over", "🌐 Language", "Share the bot"]
-    assert screens[-1].buttons[-1][-1].url == SHARE
+def _opened(screen: Screen) -> list[str]:
+    """The section ids the card's buttons open, in order."""
+    return [decode(b.data).args[0] for row in screen.buttons for b in row if decode(b.data).kind is Press.SECTION]
 
 
-def test_a_long_outcome_is_split_at_section_boundaries(engine: Engine) -> None:
+def test_the_outcome_arrives_as_one_card_with_the_answer_first_and_the_sections_on_buttons(engine: Engine) -> None:
     _, decision, session = play(engine, TAJIK)
     view = outcome_view(engine.table, decision, session, T)
-    view = replace(view, explanation="A long explanation sentence. " * 200)  # about 5,800 characters
-    screens = outcome_screens(view, T, V, SHARE)
-    assert len(screens) >= 2
-    for screen in screens:
-        assert len(screen.text) <= LIMIT
-        assert screen.text.count("<b>") == screen.text.count("</b>"), "no tag is cut in half"
-        assert screen.text.count("<i>") == screen.text.count("</i>")
-    joined = "\n\n".join(_visible(s.text) for s in screens)
-    for heading in ("Why", "What satisfies the requirement", "Sources", "Where to get help"):
-        assert heading in joined
+    [card] = outcome_screens(view, T, V, SHARE)
+    assert card.text == (
+        f"⚠️ <b>{escape(view.headline)}</b>\n\n<i>This is information, not legal advice. Checked on {CHECKED}.</i>"
+    )
+    assert _opened(card) == ["why", "satisfies", "options", "notes", "sources", "help"]
+    labels = [b.label for row in card.buttons for b in row]
+    assert labels[:2] == ["Why · how sure", "What counts"]
+    assert labels[-2:] == ["◀ Back", "↺ Start over"]
+    assert all(len(row) <= 2 for row in card.buttons)
 
 
-def test_every_section_of_every_outcome_is_shown_in_order(engine: Engine) -> None:
+@pytest.mark.parametrize("verdict", ["not_affected", "affected", "requirement_met", "unclear"])
+def test_each_verdict_has_its_own_marker(engine: Engine, verdict: str) -> None:
+    session, decision = next((s, d) for s, d in engine.conversations() if d.outcome.verdict == verdict)
+    [card] = outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE)
+    assert card.text.startswith(f"{VERDICT_MARKERS[verdict]} <b>")
+    assert len(set(VERDICT_MARKERS.values())) == 4
+
+
+def test_every_section_of_every_outcome_is_one_tap_from_its_card_and_leads_back(engine: Engine) -> None:
     for session, decision in engine.conversations():
         view = outcome_view(engine.table, decision, session, T)
-        text = "\n\n".join(s.text for s in outcome_screens(view, T, V, SHARE))
-        titles = [f"<b>{escape(s.title)}</b>" for s in outcome_sections(view, T) if s.title]
-        positions = [text.index(title) for title in titles]
-        assert positions == sorted(positions), decision.outcome.id
-        assert text.startswith(f"<b>{escape(view.verdict_label)}</b>\n\n<b>{escape(view.headline)}</b>\n\n")
-        assert text.endswith(f"<i>{escape(view.disclaimer)}</i>"), "the disclaimer comes last"
+        [card] = outcome_screens(view, T, V, SHARE)
+        opened = {button: section_screen(view, button, T, V, SHARE) for button in _opened(card)}
+        shown = "\n".join(screen.text for screen in opened.values())
+        for section in outcome_sections(view, T):
+            if section.title and section.id != "verdict":
+                assert f"<b>{escape(section.title)}</b>" in shown or section.id in SECTION_BUTTONS, section.id
+            for item in section.items:
+                text = str(getattr(item, "text", None) or getattr(item, "title", None) or getattr(item, "name", ""))
+                assert escape(text) in shown + card.text, (decision.outcome.id, section.id)
+        for button, screen in opened.items():
+            assert len(screen.text) <= LIMIT
+            pressed = [decode(b.data) for row in screen.buttons for b in row if b.data]
+            assert [(p.kind, p.args) for p in pressed] == [(Press.SECTION, ("card",))], button
+        assert opened["sources"].text.endswith(f"<i>{escape(view.disclaimer)}</i>"), "the disclaimer is whole"
+        assert [b.url for row in opened["help"].buttons for b in row if b.url] == [SHARE]
+        assert section_screen(view, "card", T, V, SHARE) == card
+        assert section_screen(view, "no_such_section", T, V, SHARE) == card
 
 
-def test_a_section_added_to_the_outcome_is_shown(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_why_opens_the_explanation_how_sure_and_what_is_not_known(engine: Engine) -> None:
+    _, decision, session = play(engine, TAJIK)
+    view = outcome_view(engine.table, decision, session, T)
+    why = section_screen(view, "why", T, V, SHARE).text
+    assert why.startswith(f"⚠️ <b>Why · how sure</b>\n{escape(view.explanation)}\n<i>How sure we are: ")
+    assert f"\n\n<b>What is not known</b>\n• {escape(view.unknown[0].text)}" in why
+
+
+def test_a_section_added_to_the_outcome_opens_from_the_card(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Telegram lays out whatever present.outcome_sections gives; it keeps no list of its own."""
 
     def with_a_new_section(view: OutcomeView, t: Translator) -> list[Section]:
@@ -99,8 +138,12 @@ def test_a_section_added_to_the_outcome_is_shown(engine: Engine, monkeypatch: py
 
     monkeypatch.setattr("bot.telegram.screens.outcome_sections", with_a_new_section)
     _, decision, session = play(engine, TAJIK)
-    text = "\n\n".join(s.text for s in outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE))
-    assert "\n\n<b>A &lt;new&gt; section</b>\n• Something new.\n   <i>And why.</i>\n\nChecked on " in text
+    view = outcome_view(engine.table, decision, session, T)
+    [card] = outcome_screens(view, T, V, SHARE)
+    assert _opened(card)[-1] == "new"
+    assert "A <new> section" in [b.label for row in card.buttons for b in row]
+    opened = section_screen(view, "new", T, V, SHARE)
+    assert opened.text == "⚠️ <b>A &lt;new&gt; section</b>\n• Something new.\n   <i>And why.</i>"
 
 
 def test_split_keeps_sections_whole_and_in_order() -> None:
@@ -145,6 +188,6 @@ def test_a_help_contact_with_an_address_is_a_named_link_not_a_raw_address(engine
     view = outcome_view(engine.table, decision, session, T)
     (contact,) = [h for h in view.help if h.url]
     assert contact.url is not None
-    html = "\n".join(s.text for s in outcome_screens(view, T, V, SHARE))
+    html = section_screen(view, "help", T, V, SHARE).text
     assert f'<a href="{escape(contact.url)}">{escape(contact.name)}</a>' in html
     assert contact.url not in _visible(html), "the address is behind the name"
