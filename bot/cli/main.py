@@ -11,9 +11,10 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
-from bot.cli.advise import advise
+from bot.cli.advise import advise, parse_answers
 from bot.cli.diff import print_diff
 from bot.cli.i18n import add_i18n_commands
+from bot.cli.preview import write_preview
 from bot.cli.terminal import run_chat
 from bot.core.engine import Engine, EngineError
 from bot.core.languages import LANGUAGES, SOURCE_LANGUAGE, Translator
@@ -250,6 +251,17 @@ def _cmd_advise(args: argparse.Namespace) -> int:
     return advise(_load(args.rules), t, args.lang, args.answer, as_json=args.json)
 
 
+def _cmd_preview(args: argparse.Namespace) -> int:
+    langs = args.lang or list(LANGUAGES)
+    unknown = [lang for lang in langs if lang not in LANGUAGES]
+    if unknown:
+        raise EngineError(f"language {unknown[0]!r} is not available; available: {', '.join(LANGUAGES)}")
+    where = write_preview(_load(args.rules), args.locales, langs, parse_answers(args.answer), args.output)
+    if args.output is not None:
+        print(f"wrote {where}: open it in a browser", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_graph(args: argparse.Namespace) -> int:
     table = _load(args.rules)
     graph = build_graph(Engine(table))
@@ -319,6 +331,22 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument("--lang", default=SOURCE_LANGUAGE, help=f"language: {', '.join(LANGUAGES)} (default: en)")
     advise.add_argument("--json", action="store_true", help="print JSON (the shape is documented in README.md)")
     advise.set_defaults(run=_cmd_advise)
+
+    preview = commands.add_parser(
+        "preview", help="the screens a person sees, as a phone-width HTML page (for translators and reviewers)"
+    )
+    preview.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="FACT=OPTION",
+        help="an answer (repeatable); none: every outcome",
+    )
+    preview.add_argument(
+        "--lang", action="append", metavar="LANG", help=f"language, repeatable: {', '.join(LANGUAGES)} (default: all)"
+    )
+    preview.add_argument("--output", "-o", type=Path, help="write the page to this file instead of standard output")
+    preview.set_defaults(run=_cmd_preview)
 
     graph = commands.add_parser("graph", help="draw the conversation as a diagram")
     graph.add_argument("--format", choices=("mermaid", "dot", "markdown"), default="mermaid")
