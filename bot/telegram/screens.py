@@ -307,8 +307,9 @@ def about_screen(table: Table, t: Translator, version: str) -> Screen:
     lines = [
         escape(t.gettext("Maslahat tells migrants in Russia, in their language, whether Decree 821 applies to them.")),
         escape(
-            t.gettext("Rules: {title}, version {version}, checked on {date}.").format(
-                title=t.gettext(meta.title), version=meta.version, date=long_date(meta.checked, t)
+            # No version string in front of a person: operators read it with /version.
+            t.gettext("Rules: {title}, checked on {date}.").format(
+                title=t.gettext(meta.title), date=long_date(meta.checked, t)
             )
         ),
         "",
