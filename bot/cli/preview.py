@@ -64,7 +64,7 @@ def _outcome(
     engine: Engine, t: Translator, session: Session, decision: Decision, version: str
 ) -> tuple[str, list[Screen]]:
     view = outcome_view(engine.table, decision, session, t)
-    [card] = outcome_screens(view, t, version, SHARE)
+    [card] = outcome_screens(view, t, version)
     parts = [decode(b.data) for row in card.buttons for b in row if b.data]
     opened = [section_screen(view, p.args[0], t, version, SHARE) for p in parts if p.kind is Press.SECTION]
     return decision.outcome.id, [card, *opened]

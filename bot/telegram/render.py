@@ -53,13 +53,13 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
     t = rt.t(session.lang)
     show = plan.show if pressed else _ANEW.get(plan.show, plan.show)
     if show is Show.CURRENT:
-        return [Reply(screen) for screen in _where(rt, session, bot_username)]
+        return [Reply(screen) for screen in _where(rt, session)]
     if show is Show.IN_PLACE:
         if isinstance(rt.engine.step(session), Question):
-            return [Reply(_where(rt, session, bot_username)[0], in_place=True)]
+            return [Reply(_where(rt, session)[0], in_place=True)]
         # The last question becomes the record of answers; the outcome comes below it.
         answers = Reply(screens.answers_screen(rt.engine.table, session, t), in_place=True)
-        return [answers, *(Reply(screen) for screen in _where(rt, session, bot_username))]
+        return [answers, *(Reply(screen) for screen in _where(rt, session))]
     if show in {Show.WELCOME, Show.WELCOME_IN_PLACE}:
         return [Reply(screens.welcome_screen(t, rt.version), in_place=show is Show.WELCOME_IN_PLACE)]
     if show in {Show.MENU, Show.MENU_IN_PLACE}:
@@ -75,7 +75,7 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
     if show is Show.HINTS:
         step = rt.engine.step(session)
         if not isinstance(step, Question):  # answered between the save and this (the outbox)
-            return [Reply(screen) for screen in _where(rt, session, bot_username)]
+            return [Reply(screen) for screen in _where(rt, session)]
         screen = screens.question_screen(step, t, rt.version, can_go_back=bool(session.answers), hints=True)
         return [Reply(screen, in_place=pressed)]
     if show is Show.SECTION:
@@ -85,14 +85,14 @@ def render(rt: Runtime, plan: Plan, *, pressed: bool, bot_username: str) -> list
     return []  # Show.NOTHING
 
 
-def _where(rt: Runtime, session: Session, bot_username: str) -> list[Screen]:
+def _where(rt: Runtime, session: Session) -> list[Screen]:
     """The screens that show where the person is: the current question, or the outcome's card."""
     t = rt.t(session.lang)
     step = rt.engine.step(session)
     if isinstance(step, Question):
         return [screens.question_screen(step, t, rt.version, can_go_back=bool(session.answers))]
     view = outcome_view(rt.engine.table, step, session, t)
-    return screens.outcome_screens(view, t, rt.version, _share_url(t, bot_username))
+    return screens.outcome_screens(view, t, rt.version)
 
 
 def _section(rt: Runtime, session: Session, section: str, bot_username: str) -> Screen:
@@ -100,7 +100,7 @@ def _section(rt: Runtime, session: Session, section: str, bot_username: str) -> 
     t = rt.t(session.lang)
     step = rt.engine.step(session)
     if isinstance(step, Question):  # the outcome was left between the save and this (the outbox)
-        return _where(rt, session, bot_username)[0]
+        return _where(rt, session)[0]
     view = outcome_view(rt.engine.table, step, session, t)
     return screens.section_screen(view, section or "card", t, rt.version, _share_url(t, bot_username))
 

@@ -211,14 +211,14 @@ def answers_screen(table: Table, session: Session, t: Translator) -> Screen:
     return Screen("\n".join(lines))
 
 
-def outcome_screens(view: OutcomeView, t: Translator, version: str, share_url: str) -> list[Screen]:
+def outcome_screens(view: OutcomeView, t: Translator, version: str) -> list[Screen]:
     """The outcome as it arrives: one card that fits a phone's screen, every section a button away.
 
     The card says the verdict (its marker, the same in every language), the consequence for this
     person in one sentence, and that this is information checked on a date. The sections of
     present.outcome_sections open in place of the card, a few together (:func:`section_screen`).
     """
-    return [card_screen(view, t, version, share_url)]
+    return [card_screen(view, t, version)]
 
 
 def _groups(view: OutcomeView, t: Translator) -> dict[str, list[Section]]:
@@ -230,7 +230,7 @@ def _groups(view: OutcomeView, t: Translator) -> dict[str, list[Section]]:
     return groups
 
 
-def card_screen(view: OutcomeView, t: Translator, version: str, share_url: str) -> Screen:
+def card_screen(view: OutcomeView, t: Translator, version: str) -> Screen:
     """The outcome's card: the answer first, every section on a button under it."""
     checked = t.gettext(INFORMATION).format(date=long_date(dt.date.fromisoformat(view.checked), t))
     text = f"{VERDICT_MARKERS[view.verdict]} {_b(view.headline)}\n\n<i>{escape(checked)}</i>"
@@ -253,7 +253,7 @@ def section_screen(view: OutcomeView, button: str, t: Translator, version: str, 
     """
     sections = _groups(view, t).get(button)
     if not sections:
-        return card_screen(view, t, version, share_url)
+        return card_screen(view, t, version)
     parts = [f"{VERDICT_MARKERS[view.verdict]} {_b(_label(button, sections, t))}"]
     for i, section in enumerate(sections):
         heading = [_b(section.title)] if i and section.title else []

@@ -206,7 +206,7 @@ def card_boxes(engine: Engine, catalogs: Catalogs, phone: Phone) -> dict[str, li
         cards, tallest = [], []
         for session, decision in conversations:
             view = outcome_view(engine.table, decision, session, t)
-            [card] = outcome_screens(view, t, version, SHARE)
+            [card] = outcome_screens(view, t, version)
             cards.append(card)
             opened = [
                 decode(b.data).args[0] for row in card.buttons for b in row if decode(b.data).kind is Press.SECTION

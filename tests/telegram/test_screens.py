@@ -65,7 +65,7 @@ def test_hints_open_in_place_from_an_info_button(engine: Engine) -> None:
 def test_outcome_text_is_escaped_for_html(engine: Engine) -> None:
     _, decision, session = play(engine, TAJIK)
     view = replace(outcome_view(engine.table, decision, session, T), headline="Fish & <chips> > 5")
-    screens = outcome_screens(view, T, V, SHARE)
+    screens = outcome_screens(view, T, V)
     text = "\n".join(s.text for s in screens)
     assert "Fish &amp; &lt;chips&gt; &gt; 5" in text
     assert "<chips>" not in text
@@ -79,7 +79,7 @@ def _opened(screen: Screen) -> list[str]:
 def test_the_outcome_arrives_as_one_card_with_the_answer_first_and_the_sections_on_buttons(engine: Engine) -> None:
     _, decision, session = play(engine, TAJIK)
     view = outcome_view(engine.table, decision, session, T)
-    [card] = outcome_screens(view, T, V, SHARE)
+    [card] = outcome_screens(view, T, V)
     assert card.text == (
         f"⚠️ <b>{escape(view.headline)}</b>\n\n<i>This is information, not legal advice. Checked on {CHECKED}.</i>"
     )
@@ -93,7 +93,7 @@ def test_the_outcome_arrives_as_one_card_with_the_answer_first_and_the_sections_
 @pytest.mark.parametrize("verdict", ["not_affected", "affected", "requirement_met", "unclear"])
 def test_each_verdict_has_its_own_marker(engine: Engine, verdict: str) -> None:
     session, decision = next((s, d) for s, d in engine.conversations() if d.outcome.verdict == verdict)
-    [card] = outcome_screens(outcome_view(engine.table, decision, session, T), T, V, SHARE)
+    [card] = outcome_screens(outcome_view(engine.table, decision, session, T), T, V)
     assert card.text.startswith(f"{VERDICT_MARKERS[verdict]} <b>")
     assert len(set(VERDICT_MARKERS.values())) == 4
 
@@ -101,7 +101,7 @@ def test_each_verdict_has_its_own_marker(engine: Engine, verdict: str) -> None:
 def test_every_section_of_every_outcome_is_one_tap_from_its_card_and_leads_back(engine: Engine) -> None:
     for session, decision in engine.conversations():
         view = outcome_view(engine.table, decision, session, T)
-        [card] = outcome_screens(view, T, V, SHARE)
+        [card] = outcome_screens(view, T, V)
         opened = {button: section_screen(view, button, T, V, SHARE) for button in _opened(card)}
         shown = "\n".join(screen.text for screen in opened.values())
         for section in outcome_sections(view, T):
@@ -139,7 +139,7 @@ def test_a_section_added_to_the_outcome_opens_from_the_card(engine: Engine, monk
     monkeypatch.setattr("bot.telegram.screens.outcome_sections", with_a_new_section)
     _, decision, session = play(engine, TAJIK)
     view = outcome_view(engine.table, decision, session, T)
-    [card] = outcome_screens(view, T, V, SHARE)
+    [card] = outcome_screens(view, T, V)
     assert _opened(card)[-1] == "new"
     assert "A <new> section" in [b.label for row in card.buttons for b in row]
     opened = section_screen(view, "new", T, V, SHARE)
