@@ -202,10 +202,7 @@ def check_file(path: str | Path, cases: str | Path | None = None, *, with_cases:
         return Report(problems=list(exc.problems), data=data)
     report = check_table(table)
     report.data = data
-    if not with_cases:
-        pass
-    elif cases is not None:
-        check_cases(report, Path(cases))  # named, so a missing file is a problem
-    elif cases_path(path).exists():
-        check_cases(report, cases_path(path))
+    if with_cases and (cases is not None or cases_path(path).exists()):
+        # A cases file named on the command line is checked even if missing: that is a problem.
+        check_cases(report, Path(cases) if cases is not None else cases_path(path))
     return report
