@@ -254,14 +254,16 @@ def section_screen(view: OutcomeView, button: str, t: Translator, version: str, 
     sections = _groups(view, t).get(button)
     if not sections:
         return card_screen(view, t, version)
-    parts = [f"{VERDICT_MARKERS[view.verdict]} {_b(_label(button, sections, t))}"]
-    for i, section in enumerate(sections):
-        heading = [_b(section.title)] if i and section.title else []
-        parts.append("\n".join([*heading, *map(_outcome_item, section.items)]))
+    title = f"{VERDICT_MARKERS[view.verdict]} {_b(_label(button, sections, t))}"
+    # The first section under the button's title; each further one under its own, a blank line apart.
+    bodies = [
+        "\n".join([*([_b(section.title)] if i and section.title else []), *map(_outcome_item, section.items)])
+        for i, section in enumerate(sections)
+    ]
     back = Button(t.gettext(BACK_TO_CARD), encode(Press.SECTION, version, "card"))
     rows = ((back, Button(t.gettext(SHARE), url=share_url)),) if button == "help" else ((back,),)
     # Far shorter than Telegram's limit; split_html keeps it under it all the same.
-    return Screen(split_html(["\n".join(parts[:2]) + "".join(f"\n\n{p}" for p in parts[2:])])[0], rows)
+    return Screen(split_html([f"{title}\n" + "\n\n".join(bodies)])[0], rows)
 
 
 def _label(button: str, sections: list[Section], t: Translator) -> str:
