@@ -1,16 +1,14 @@
 """The bots under test, each in a process of its own, and the launcher that starts one and waits until it is ready.
 
-``python -m benchmarks.harness.bots KIND --api URL --token TOKEN --port N`` serves one bot (``KINDS``)
+``python -m benchmarks.harness.bots KIND API_URL TOKEN PORT`` serves one bot (``KINDS``)
 in webhook mode on 127.0.0.1 until SIGTERM. Each answers ``/readyz`` only once the Bot API answered,
 as Maslahat does. The echo bots import nothing of Maslahat or of the other framework.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import signal
 import sys
@@ -18,9 +16,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 import aiohttp
 from aiohttp import web
@@ -35,22 +31,14 @@ __all__ = ["KINDS", "SECRET", "SECRET_HEADER", "BotProcess", "bot_command", "lau
 SECRET = "bench_secret_0123456789"  # noqa: S105 - a fixed webhook secret, for loopback only
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
 WEBHOOK_PATH = "telegram"
-KINDS: dict[str, str] = {
-    "bare": "python-telegram-bot with its defaults (HTTPXRequest, one update at a time): a MessageHandler "
-    "(send_message) and a CallbackQueryHandler (send_message, answer_callback_query) behind a minimal aiohttp "
-    "webhook (secret check, Update.de_json, update_queue)",
-    "aiogram": "aiogram 3 with its defaults: Bot over AiohttpSession(api=TelegramAPIServer.from_base(fake)), a "
-    "Dispatcher with the same two handlers, behind aiogram's webhook handler (SimpleRequestHandler: "
-    "handle_in_background, every update its own task, no order per chat)",
-    "bare_same_stack": "the bare python-telegram-bot bot on Maslahat's transport (AiohttpRequest) and update "
-    "processing (PerChatUpdateProcessor(64)): what Maslahat's own handlers cost, like for like",
-    "bare_concurrent": "the bare python-telegram-bot bot with concurrent_updates(64) (no order per chat)",
-    "maslahat": "build_application(rate_limit=False) over the shipped rules and catalogs and a memory store, "
-    "run by bot.service.app.Service (aiohttp: webhook, /healthz, /readyz, /metrics)",
-    "maslahat_before": "the same with what the transport and update-processing changes replaced: "
-    "python-telegram-bot's HTTPXRequest and one update at a time (CONCURRENT_CHATS=1)",
-    "maslahat_rate_limited": "Maslahat as shipped, with its PerChatRateLimiter "
-    "(30 messages a second, about 1 a second per chat)",
+KINDS: dict[str, str] = {  # what each bot is, for the results
+    "bare": "python-telegram-bot's defaults (HTTPXRequest, one update at a time): an echo MessageHandler and "
+    "CallbackQueryHandler (+ answer_callback_query) behind a minimal aiohttp webhook",
+    "aiogram": "aiogram 3's defaults (AiohttpSession, SimpleRequestHandler: each update its own task, no order per "
+    "chat) with the same two handlers",
+    "bare_same_stack": "bare on Maslahat's AiohttpRequest and PerChatUpdateProcessor(64): like for like",
+    "bare_concurrent": "bare with concurrent_updates(64) (no order per chat)",
+    "maslahat": "build_application(rate_limit=False), shipped rules and catalogs, a memory store, run by Service",
 }
 
 
@@ -70,10 +58,9 @@ class BotProcess:
         return f"http://127.0.0.1:{self.port}/{WEBHOOK_PATH}"
 
 
-def bot_command(kind: str, api_url: str, token: str, port: int, pyinstrument: Path | None = None) -> list[str]:
+def bot_command(kind: str, api_url: str, token: str, port: int) -> list[str]:
     """The command that serves bot ``kind`` against the Bot API at ``api_url``."""
-    command = [sys.executable, "-m", "benchmarks.harness.bots", kind, "--api", api_url, "--token", token]
-    return [*command, "--port", str(port), *(["--pyinstrument", str(pyinstrument)] if pyinstrument else [])]
+    return [sys.executable, "-m", "benchmarks.harness.bots", kind, api_url, token, str(port)]
 
 
 async def wait_ready(url: str, deadline: float, alive: Callable[[], bool], step: float = 0.01) -> float:
@@ -184,7 +171,7 @@ async def _bare(api: str, token: str, port: int, kind: str) -> None:
         await app.stop()
 
 
-async def _aiogram(api: str, token: str, port: int) -> None:
+async def _aiogram(api: str, token: str, port: int, kind: str) -> None:
     from aiogram import Bot, Dispatcher
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
@@ -225,13 +212,6 @@ def _content() -> Any:
     return loaded
 
 
-def _httpx_request(connection_pool_size: int, **timeouts: Any) -> Any:
-    """python-telegram-bot's default transport, where Maslahat builds its AiohttpRequest."""
-    from telegram.request import HTTPXRequest
-
-    return HTTPXRequest(connection_pool_size=connection_pool_size, **timeouts)
-
-
 def maslahat_service(
     api: str,
     token: str,
@@ -240,9 +220,8 @@ def maslahat_service(
     webhook: bool = True,
     storage: str = "memory://",
     rate_limit: bool = False,
-    before: bool = False,
 ) -> Service:
-    """Maslahat as ``maslahat run`` builds it; ``before``: with what the transport and chat changes replaced."""
+    """Maslahat as ``maslahat run`` builds it."""
     from bot.service.app import Service
     from bot.settings import Settings
     from bot.storage import open_store
@@ -257,13 +236,9 @@ def maslahat_service(
         session_secret=b"bench secret, 32 bytes long.....",
         storage_url=storage,
     )
-    if before:
-        settings = dataclasses.replace(settings, concurrent_chats=1)
     content = _content()
     runtime = Runtime(content.engine, content.catalogs, open_store(storage, settings.retention_days * 86400), settings)
-    transport = mock.patch("bot.telegram.application.AiohttpRequest", _httpx_request)
-    with transport if before else contextlib.nullcontext():
-        application = build_application(runtime, rate_limit=rate_limit)
+    application = build_application(runtime, rate_limit=rate_limit)
     return Service(application, runtime, ROOT / "rules" / "decree-821.yaml", ROOT / "locales")
 
 
@@ -271,33 +246,16 @@ async def _maslahat(api: str, token: str, port: int, kind: str) -> None:
     from bot.service.logs import configure_logging
 
     configure_logging("INFO", [token, SECRET])  # as `maslahat run` does
-    limited, before = kind == "maslahat_rate_limited", kind == "maslahat_before"
-    await maslahat_service(api, token, port, rate_limit=limited, before=before).run()
+    await maslahat_service(api, token, port).run()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Serve one bot until SIGTERM; with --pyinstrument, profiled from inside (where py-spy cannot attach)."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("kind", choices=KINDS)
-    parser.add_argument("--api", required=True, help="the Bot API's base URL")
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--pyinstrument", type=Path, help="write pyinstrument's text profile here")
-    args = parser.parse_args(argv)
-    kind, serve = args.kind, (args.api, args.token, args.port)
-    bot = _aiogram(*serve) if kind == "aiogram" else _bare(*serve, kind) if kind.startswith("bare") else None
-    profiler = None
-    if args.pyinstrument is not None:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.001, async_mode="disabled")
-        profiler.start()
-    try:
-        asyncio.run(bot or _maslahat(*serve, kind))
-    finally:
-        if profiler is not None:
-            profiler.stop()
-            args.pyinstrument.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    """``python -m benchmarks.harness.bots KIND API_URL TOKEN PORT``: serve one bot until SIGTERM."""
+    kind, api, token, port = argv or sys.argv[1:]
+    serve = {"aiogram": _aiogram, "maslahat": _maslahat}.get(kind, _bare)
+    if kind not in KINDS:
+        raise SystemExit(f"no such bot: {kind}; one of {', '.join(KINDS)}")
+    asyncio.run(serve(api, token, int(port), kind))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ class TimedApi(FakeBotApi):
         self.first_call = 0.0  # monotonic time of the first call of all
         self.pending: dict[int, Pending] = {}  # by chat
         self.queries: dict[str, int] = {}  # open callback query -> chat
-        self.statuses: Counter[int] = Counter()
         for name in ("sendmessage", "editmessagetext", "answercallbackquery"):
             self._handlers[name] = self._timed(name, self._handlers[name])
 
@@ -71,9 +70,7 @@ class TimedApi(FakeBotApi):
         self.first_call = self.first_call or now
         if self.delay:
             await asyncio.sleep(self.delay)
-        response = await super()._handle(request)
-        self.statuses[response.status] += 1
-        return response
+        return await super()._handle(request)
 
     def _timed(self, name: str, handler: Callable[[JSON], Awaitable[Any]]) -> Callable[[JSON], Awaitable[Any]]:
         async def timed(params: JSON) -> Any:

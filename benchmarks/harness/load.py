@@ -18,7 +18,6 @@ import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -36,7 +35,6 @@ __all__ = [
     "fixed_rate",
     "latency_figures",
     "post",
-    "prime",
     "saturation",
 ]
 
@@ -56,63 +54,56 @@ class Person:
     left: int = 0
 
 
-def _last(api: TimedApi, chat_id: int, *, buttons: bool) -> Any:
-    return next((m for m in reversed(api.messages(chat_id)) if m.outgoing and (m.inline_keyboard or not buttons)), None)
+#: What an echo bot's person presses in each phase, as Maslahat's buttons would offer it (kind: callback data).
+ECHO_BUTTONS = {
+    "welcome": {"s": ["s:5e1f0c"], "l": ["l:5e1f0c:ru"]},
+    "questions": {"a": ["a:5e1f0c:sex:male"], "b": ["b:5e1f0c"]},
+    "outcome": {"r": ["r:5e1f0c"]},
+}
 
 
 def next_update(screens: bool, api: TimedApi, person: Person, newcomer: Callable[[], FakeUser]) -> tuple[JSON, str]:
     """The person's next update (not queued) and its kind: start, text or press.
 
-    ``screens``: the bot is Maslahat, whose buttons the person reads; otherwise an echo bot, pressed
-    under its last reply along the same script.
+    ``screens``: the bot is Maslahat, whose buttons the person reads (and where they are); otherwise
+    an echo bot, pressed under its last reply along the same script.
     """
-    rng, user = person.rng, person.user
-    at_outcome, shown, by_kind = person.phase == "outcome", None, dict[str, list[str]]()
+    rng = person.rng
+    last = next(
+        (m for m in reversed(api.messages(person.user.id)) if m.outgoing and (m.inline_keyboard or not screens)), None
+    )
+    buttons: dict[str, list[str]] = {}
     if screens:
-        shown = _last(api, user.id, buttons=True)
-        for row in shown.inline_keyboard if shown else []:
-            for data in (b["callback_data"] for b in row if "callback_data" in b):
-                by_kind.setdefault(data.split(":", 1)[0], []).append(data)
-        at_outcome = shown is not None and not {"s", "a"} & set(by_kind)
-    if at_outcome and rng.random() < P_LEAVE:
-        person.user, person.phase = newcomer(), "welcome"
-        return api.message_update(person.user, text="/start", enqueue=False), "start"
-    text = "hello, what should I press?"
-    if screens:
-        if shown is None:
-            return api.message_update(user, text="/start", enqueue=False), "start"
-        if "s" in by_kind:  # the welcome
-            choice = rng.choice(by_kind["l"]) if rng.random() < 0.1 else by_kind["s"][0]
-        elif "a" in by_kind:  # a question
-            roll = rng.random()
-            if roll < P_TEXT:
-                return api.message_update(user, text=text, enqueue=False), "text"
-            choice = by_kind["b"][0] if roll < P_TEXT + P_BACK and "b" in by_kind else rng.choice(by_kind["a"])
-        elif rng.random() < 0.5:  # the outcome: start again
-            return api.message_update(user, text="/start", enqueue=False), "start"
-        else:
-            choice = by_kind["r"][0]
-        return api.callback_update(user, shown.message_id, choice, enqueue=False), "press"
-    last = _last(api, user.id, buttons=False)
-    if person.phase == "start" or last is None:
-        person.phase = "welcome"
-        return api.message_update(user, text="/start", enqueue=False), "start"
-    data = "a:5e1f0c:sex:male"
-    if person.phase == "welcome":
-        person.phase, person.left, data = "questions", rng.randint(3, 6), "s:5e1f0c"
-    elif person.phase == "questions":
-        roll = rng.random()
-        if roll < P_TEXT:
-            return api.message_update(user, text=text, enqueue=False), "text"
-        if roll >= P_TEXT + P_BACK:
-            person.left -= 1
-            person.phase = "outcome" if person.left <= 0 else person.phase
-    elif rng.random() < 0.5:
-        person.phase = "welcome"
-        return api.message_update(user, text="/start", enqueue=False), "start"
+        for data in (
+            b["callback_data"] for row in (last.inline_keyboard if last else []) for b in row if "callback_data" in b
+        ):
+            buttons.setdefault(data.split(":", 1)[0], []).append(data)
+        person.phase = (
+            "start" if last is None else "welcome" if "s" in buttons else "questions" if "a" in buttons else "outcome"
+        )
     else:
-        person.phase, person.left, data = "questions", rng.randint(3, 6), "r:5e1f0c"
-    return api.callback_update(user, last.message_id, data, enqueue=False), "press"
+        person.phase = "start" if last is None else person.phase
+        buttons = ECHO_BUTTONS.get(person.phase, {})
+    if person.phase == "outcome" and rng.random() < P_LEAVE:
+        person.user, person.phase = newcomer(), "start"
+    if person.phase == "start" or (person.phase == "outcome" and rng.random() < 0.5):
+        person.phase = "welcome"
+        return api.message_update(person.user, text="/start", enqueue=False), "start"
+    roll = rng.random()
+    if person.phase == "questions" and roll < P_TEXT:
+        return api.message_update(person.user, text="hello, what should I press?", enqueue=False), "text"
+    if person.phase == "welcome":
+        choice = rng.choice(buttons["l"]) if roll < 0.1 else buttons["s"][0]
+        person.phase, person.left = "questions", rng.randint(3, 6)
+    elif person.phase == "questions" and roll < P_TEXT + P_BACK and "b" in buttons:
+        choice = buttons["b"][0]
+    elif person.phase == "questions":
+        choice, person.left = rng.choice(buttons["a"]), person.left - 1
+        person.phase = "outcome" if person.left <= 0 else person.phase
+    else:  # the outcome: start again
+        choice, person.phase, person.left = buttons["r"][0], "questions", rng.randint(3, 6)
+    assert last is not None
+    return api.callback_update(person.user, last.message_id, choice, enqueue=False), "press"
 
 
 async def post(http: aiohttp.ClientSession, url: str, update: JSON, *, attempts: int = 1) -> int | str:
@@ -190,22 +181,16 @@ class Driver:
 
 
 @contextlib.asynccontextmanager
-async def driving(kind: str, *, delay: float = 0.0, pyinstrument: Path | None = None) -> AsyncIterator[Driver]:
+async def driving(kind: str, *, delay: float = 0.0) -> AsyncIterator[Driver]:
     """The fake Bot API in this process (answering ``delay`` late), bot ``kind`` in its own, and a driver."""
     async with TimedApi(delay) as api:
         port = free_port()
-        command = bot_command(kind, api.base_url, api.token, port, pyinstrument)
+        command = bot_command(kind, api.base_url, api.token, port)
         async with (
             launch(command, port, kind=kind) as bot,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
         ):
             yield Driver(bot, api, http)
-
-
-async def prime(driver: Driver, groups: list[list[Person]], seconds: float) -> None:
-    """Drive the bot for a while unmeasured, so that its people are spread over their conversations."""
-    if seconds > 0:
-        await saturation(driver, groups, warmup=0.0, seconds=seconds)
 
 
 async def saturation(driver: Driver, groups: list[list[Person]], *, warmup: float, seconds: float) -> dict[str, Any]:

@@ -1,12 +1,7 @@
-"""Profiles: py-spy samples a process from outside; its collapsed stacks are summed by area and by bot/ function.
-
-Where py-spy cannot attach (no ptrace), a bot is profiled by pyinstrument inside its own process
-(``python -m benchmarks.harness.bots KIND ... --pyinstrument FILE``).
-"""
+"""Profiles: py-spy samples a process from outside; its collapsed stacks are summed by area and by bot/ function."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -14,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Areas", "has", "is_bot_frame", "py_spy", "start_py_spy", "summarize", "wait_py_spy"]
+__all__ = ["Areas", "has", "is_bot_frame", "start_py_spy", "summarize", "wait_py_spy"]
 
 #: Named rules for where a sample's time goes; the first that matches the stack (root first) wins.
 Areas = Sequence[tuple[str, Callable[[list[str]], bool]]]
@@ -25,20 +20,14 @@ def has(frames: list[str], text: str) -> bool:
     return any(text in frame for frame in frames)
 
 
-def py_spy() -> str | None:
-    """py-spy of this virtualenv (the dev extra installs it), or on PATH; None if there is none."""
-    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    return found if Path(found).exists() else None
-
-
 def start_py_spy(pid: int, seconds: float, rate: int, raw: Path) -> subprocess.Popen[bytes]:
     """Start sampling process ``pid`` (every thread) for ``seconds`` at ``rate`` Hz into ``raw``."""
-    binary = py_spy()
-    if binary is None:
-        raise RuntimeError("py-spy is not installed: `make test` installs it (the dev extra)")
-    command = [binary, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", str(rate), "--format", "raw"]
-    return subprocess.Popen(  # noqa: S603 - py-spy from this virtualenv, on our own child
-        [*command, "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    binary = Path(sys.executable).with_name("py-spy")  # the dev extra installs it in this virtualenv
+    command = f"record -p {pid} -d {int(seconds)} -r {rate} --format raw -o".split()
+    return subprocess.Popen(  # noqa: S603 - py-spy on our own child
+        [str(binary) if binary.exists() else "py-spy", *command, str(raw)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -36,27 +36,20 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value))]
 
 
+HEAD = ("title", "command", "date", "machine", "summary", "conclusion", "targets")
+
+
 def _section(name: str, data: dict[str, Any]) -> str:
     """One benchmark's section: where and when, its summary and targets, every figure folded."""
     lines = [f"## {data.get('title', name)}", ""]
-    for key in ("command", "date", "machine"):
-        if key in data:
-            shown = data[key] if isinstance(data[key], str) else json.dumps(data[key], ensure_ascii=False)
-            lines.append(f"- **{key}**: `{shown}`" if key == "command" else f"- **{key}**: {shown}")
-    for key in ("summary", "conclusion", "targets"):
-        if key in data:
-            lines += ["", f"**{key.capitalize()}**", ""]
-            lines += [f"- {k}: {v}" for k, v in _flatten(data[key])]
-    rest = {
-        k: v
-        for k, v in data.items()
-        if k not in {"title", "command", "date", "machine", "summary", "conclusion", "targets"}
-    }
-    if rest:
-        lines += ["", "<details><summary>Every figure of this run</summary>", ""]
-        lines += ["| figure | value |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in _flatten(rest)]
-        lines += ["", "</details>"]
+    lines += [f"- **command**: `{data['command']}`"] if "command" in data else []
+    for key in (k for k in HEAD[2:4] if k in data):
+        lines.append(f"- **{key}**: {data[key] if isinstance(data[key], str) else json.dumps(data[key])}")
+    for key in (k for k in HEAD[4:] if k in data):
+        lines += ["", f"**{key.capitalize()}**", "", *(f"- {k}: {v}" for k, v in _flatten(data[key]))]
+    if rest := {k: v for k, v in data.items() if k not in HEAD}:
+        lines += ["", "<details><summary>Every figure of this run</summary>", "", "| figure | value |", "|---|---|"]
+        lines += [*(f"| {k} | {v} |" for k, v in _flatten(rest)), "", "</details>"]
     return "\n".join(lines) + "\n"
 
 

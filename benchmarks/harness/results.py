@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "machine", "parse", "run_benchmark", "scrub_paths", "write_results"]
+__all__ = ["ROOT", "machine", "parse", "run_benchmark", "write_results"]
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -29,29 +29,18 @@ def machine() -> dict[str, Any]:
     return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()}
 
 
-def scrub_paths(value: Any) -> Any:
-    """``value`` with this machine's paths (checkout, Python, temporary directory) put in general terms."""
+def write_results(results: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Write a benchmark's results as JSON for the report, this machine's paths put in general terms; return them."""
     # Results are committed: they must not carry where the repository or Python live on one machine.
-    if isinstance(value, dict):
-        return {key: scrub_paths(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub_paths(item) for item in value]
-    if not isinstance(value, str):
-        return value
+    text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     places = {str(ROOT): "<repo>", sys.base_prefix: "<python>", sys.prefix: "<venv>", tempfile.gettempdir(): "<tmp>"}
     for place, name in sorted(places.items(), key=lambda item: -len(item[0])):
-        if len(place) > 1:
-            value = value.replace(place, name)
-    return value
-
-
-def write_results(results: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Write a benchmark's results, paths scrubbed, as JSON for the report; return what was written."""
-    scrubbed: dict[str, Any] = scrub_paths(results)
+        text = text.replace(place, name) if len(place) > 1 else text
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(scrubbed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     print(f"wrote {out}", flush=True)
-    return scrubbed
+    written: dict[str, Any] = json.loads(text)
+    return written
 
 
 def parse(
@@ -62,34 +51,25 @@ def parse(
     argv: Sequence[str] | None,
     options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
-    """``--full`` (default) or ``--smoke`` sizes, each overridable with ``--set NAME=VALUE``; ``--out``."""
+    """The full sizes, or ``--smoke``'s, each overridable with ``--set NAME=VALUE``; ``--out``."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument("--full", action="store_true", help="the full run (the default)")
-    size.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (the test suite runs it)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (the test suite runs it)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one size")
-    default_out = ROOT / "benchmarks" / "results" / f"{name}.json"
-    parser.add_argument(
-        "--out", type=Path, default=None, help=f"where to write the JSON (default: {default_out.relative_to(ROOT)})"
-    )
+    parser.add_argument("--out", type=Path, help=f"where to write the JSON (default: benchmarks/results/{name}.json)")
     if options is not None:
         options(parser)
     raw = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(raw)
     args.sizes = dict(smoke if args.smoke else full)
-    if args.out is None:
-        # A smoke run measures nothing worth keeping: it must never replace the recorded results.
-        smoke_out = Path(tempfile.gettempdir()) / f"maslahat-bench-{name}-smoke.json"
-        args.out = smoke_out if args.smoke else default_out
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if key not in args.sizes or isinstance(args.sizes[key], tuple):
-            known = ", ".join(k for k, v in args.sizes.items() if not isinstance(v, tuple))
-            parser.error(f"--set: unknown size {key!r}; known: {known}")
+    # A smoke run measures nothing worth keeping: it must never replace the recorded results.
+    default = Path(tempfile.gettempdir()) / f"maslahat-bench-{name}-smoke.json" if args.smoke else None
+    args.out = args.out or default or ROOT / "benchmarks" / "results" / f"{name}.json"
+    for key, _, value in (item.partition("=") for item in args.set):
+        if key not in (known := [k for k, v in args.sizes.items() if not isinstance(v, tuple)]):
+            parser.error(f"--set: unknown size {key!r}; known: {', '.join(known)}")
         kind = type(args.sizes[key])
         args.sizes[key] = value.lower() in {"1", "true", "yes"} if kind is bool else kind(value)
-    args.command = f"python -m benchmarks.bench_{name} {shlex.join(raw)}".strip()
-    args.as_command = argv is None
+    args.command, args.as_command = f"python -m benchmarks.bench_{name} {shlex.join(raw)}".strip(), argv is None
     return args
 
 
@@ -97,18 +77,13 @@ def run_benchmark(
     name: str, title: str, args: argparse.Namespace, run: Callable[[argparse.Namespace], dict[str, Any]]
 ) -> dict[str, Any]:
     """Run ``run(args)`` under a watchdog, wrap what it returns with where, when and how, and write it."""
-    started = time.monotonic()
-    hard_timeout = float(args.sizes.get("hard_timeout_s", 0))
+    started, hard_timeout = time.monotonic(), float(args.sizes.get("hard_timeout_s", 0))
     # The hard stop: even if something hangs where asyncio cannot cancel it, a command-line run ends.
     # (Never under pytest, which the exit would take down too; smoke runs are small and bounded.)
-    watchdog = args.as_command and hard_timeout > 0
-    if watchdog:
+    if args.as_command and hard_timeout > 0:
         faulthandler.dump_traceback_later(hard_timeout, exit=True)
-    try:
-        body = run(args)
-    finally:
-        if watchdog:
-            faulthandler.cancel_dump_traceback_later()
+    body = run(args)
+    faulthandler.cancel_dump_traceback_later()
     results = {
         "benchmark": name,
         "title": title,

@@ -31,7 +31,7 @@ def test_smoke_run_answers_every_update_and_writes_the_json(tmp_path: Path) -> N
         report["command"]
         == f"python -m benchmarks.bench_overhead --smoke --out <tmp>/{out.relative_to(tempfile.gettempdir())}"
     )
-    assert set(report["figures"]) == {"bare", "aiogram", "maslahat", "maslahat_before", "bare_same_stack"}
+    assert set(report["figures"]) == {"bare", "aiogram", "maslahat", "bare_same_stack"}
     for kind, figures in report["figures"].items():
         assert "failures" not in figures, f"{kind}: {figures.get('failures')}"
         saturation, fixed = figures["saturation"], figures["fixed_rate"]
