@@ -18,7 +18,9 @@ from bot.ruletable.loader import load_table
 pytestmark = pytest.mark.bench
 
 
-@pytest.mark.parametrize(("rules", "facts", "countries"), [(10, 6, 12), (57, 10, 20), (120, 14, 30)])
+@pytest.mark.parametrize(
+    ("rules", "facts", "countries"), [(10, 6, 12), (30, 8, 16), (57, 10, 20), (100, 12, 30), (120, 14, 30)]
+)
 def test_generated_tables_have_the_size_asked_and_pass_the_check(
     tmp_path: Path, rules: int, facts: int, countries: int
 ) -> None:
@@ -32,6 +34,7 @@ def test_generated_tables_have_the_size_asked_and_pass_the_check(
     assert dict(table.rules[-1].when) == {}
     assert all(1 <= len(rule.when) <= 4 for rule in table.rules[:-1])
     assert max(len(fact.options) for fact in table.facts) == countries + 1  # the citizenship question
+    assert next(iter(table.rules[0].when)) == "sex"  # the early exclusions come first, as in the shipped table
 
 
 def test_smoke_run_writes_sane_figures(tmp_path: Path) -> None:
@@ -44,16 +47,18 @@ def test_smoke_run_writes_sane_figures(tmp_path: Path) -> None:
     assert "--smoke" in report["command"]
     assert [r["rules"] for r in report["sizes"]] == [10, 30]
     for result in [report["reference"], *report["sizes"]]:
-        assert result["check_ok"]
         assert result["conversations"] > 0
+        assert result["engine_states_after_exploring"] > 0
         assert result["load_s"]["min"] > 0
         assert result["check_s"]["min"] > 0
+        assert result["cold"]["conversations"] > 0
         assert result["cold"]["first_step_us"]["median"] > 0
         assert result["cold"]["per_answer_us"] > 0
         assert result["warm"]["per_answer_us"] > 0
     figures = report["ratios"]["30/10"]
     assert figures["rules"] == 3.0
     assert figures["check_s"] > 0
+    assert set(figures["per_answer_no_worse_than_linear"]) == {"warm_per_answer", "cold_per_answer"}
     assert isinstance(report["target_met"], bool)
     probe = report["cross_cutting_probe"]["runs"]
     assert [run["rules"] for run in probe] == [4, 6]
