@@ -41,8 +41,8 @@ __all__ = [
     "on_unknown_command",
 ]
 
-# The adapter's handlers logged as bot.telegram.application before it was split into modules:
-# operators' log filters and benchmarks/bench_burst.py still name that logger.
+# The adapter's handlers logged as bot.telegram.application before it was split into modules, and
+# operators' log filters still name that logger.
 log = logging.getLogger("bot.telegram.application")
 
 #: The commands on_command handles (besides /start, and the operators' commands).
