@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.harness.report import render
+from benchmarks.report import render
 
 pytestmark = pytest.mark.bench
 
