@@ -1,17 +1,13 @@
 """Framework overhead: Maslahat against bare python-telegram-bot and aiogram echo bots, same load, webhook mode.
 
-    .venv/bin/python -m benchmarks.bench_overhead            # --full, about 6 minutes on 2 cores
+    .venv/bin/python -m benchmarks.bench_overhead            # about 5 minutes on 2 cores
     .venv/bin/python -m benchmarks.bench_overhead --smoke    # tiny sizes, ~15 seconds
 
-Each bot runs in its own process (``harness/bots.py`` says what each is); this process drives the
-fake Bot API and the load (``harness/load.py``) on one event loop and one clock.
-
-* **saturation**: ``loops`` people-loops of ``per_loop`` people each; updates done per second. The
-  bots take turns (ABC…, …CBA) as the machine drifts; a ratio is the median over neighbouring rounds.
-* **latency**: updates at a fixed rate (``load`` × the lowest saturation throughput), each for an
-  idle person, in alternating slices; POST to the first reply at the fake, the driver's GC paused.
-* **round trips**: every Bot API call answered ``rtt_ms`` late, as over the network to Telegram.
-* **profile**: each bot at saturation once more, sampled by py-spy from outside.
+Each bot in its own process (``harness/bots.py``); this one drives the fake Bot API and the load
+(``harness/load.py``) on one loop and one clock. Saturation rounds (bots in turn, ABC… then …CBA, as
+the machine drifts; a ratio is the median over neighbouring rounds), latency at a fixed rate
+(``load`` × the lowest saturation throughput), then each bot with every Bot API call answered
+``rtt_ms`` late, as over the network to Telegram, and once more under py-spy.
 """
 
 from __future__ import annotations
@@ -27,15 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness.bots import KINDS
-from benchmarks.harness.load import Slice, collector_paused, driving, fixed_rate, latency_figures, saturation
+from benchmarks.harness.load import Slice, driving, fixed_rate, latency_figures, saturation
 from benchmarks.harness.measure import ratio
 from benchmarks.harness.profiling import has, is_bot_frame, start_py_spy, summarize, wait_py_spy
 from benchmarks.harness.results import parse, run_benchmark
 
 TITLE = "Framework overhead: Maslahat against bare python-telegram-bot and aiogram echo bots (webhook)"
-COMPARED = ("bare", "aiogram", "maslahat", "bare_same_stack")  # side by side, in turn
-RTT_KINDS = ("bare", "bare_concurrent", "aiogram", "maslahat")
-PAIRS = (("maslahat", "bare"), ("aiogram", "bare"), ("maslahat", "aiogram"), ("maslahat", "bare_same_stack"))
+COMPARED = ("bare", "aiogram", "maslahat")  # side by side, in turn
+PAIRS = (("maslahat", "bare"), ("aiogram", "bare"), ("maslahat", "aiogram"))
+MEDIANS = ("updates_per_s", "bot_cpu_ms_per_update", "driver_cpu_ms_per_update", "bot_api_calls_per_update")
 FULL: dict[str, Any] = {
     "loops": 32,  # saturation: people-loops at once
     "per_loop": 3,  # … each over this many people (who come and go)
@@ -69,7 +65,6 @@ WRAPPERS = (
 )
 AREAS = (
     ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
-    ("httpcore: a failed `import sniffio` on every request", lambda fs: has(fs, "current_async_library (httpcore")),
     ("Bot API calls: the framework's method, transport (httpx, aiohttp), socket, the answer parsed", _in_bot_api_call),
     ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: has(fs, "aiohttp/web")),
     (
@@ -97,12 +92,6 @@ def _ratios(m: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _saturation_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Medians over a bot's saturation rounds, and every round."""
-    keys = ("updates_per_s", "bot_cpu_ms_per_update", "driver_cpu_ms_per_update", "bot_api_calls_per_update")
-    return {**{k: round(statistics.median(r[k] for r in rounds), 3) for k in keys}, "rounds": rounds}
-
-
 async def _compared(s: dict[str, Any]) -> dict[str, Any]:
     """Saturation rounds, then fixed-rate slices, every bot in COMPARED in turn."""
     sat: dict[str, list[dict[str, Any]]] = {k: [] for k in COMPARED}
@@ -122,12 +111,15 @@ async def _compared(s: dict[str, Any]) -> dict[str, Any]:
         idle = {k: deque(p for group in groups[k] for p in group) for k in COMPARED}
         for number in range(s["slices"]):
             for kind in COMPARED[:: 1 if number % 2 == 0 else -1]:
-                with collector_paused():
-                    window = {"warmup": s["slice_warmup"], "seconds": s["slice_seconds"]}
-                    slices[kind].append(await fixed_rate(drivers[kind], idle[kind], rate=rate, **window))
-    found: dict[str, Any] = {}
+                window = {"warmup": s["slice_warmup"], "seconds": s["slice_seconds"]}
+                slices[kind].append(await fixed_rate(drivers[kind], idle[kind], rate=rate, **window))
+    found: dict[str, Any] = {}  # each bot: its medians over the rounds, every round, the fixed rate
     for kind in COMPARED:
-        found[kind] = {"saturation": _saturation_figures(sat[kind]), "fixed_rate": latency_figures(slices[kind], rate)}
+        medians = {key: round(statistics.median(r[key] for r in sat[kind]), 3) for key in MEDIANS}
+        found[kind] = {
+            "saturation": {**medians, "rounds": sat[kind]},
+            "fixed_rate": latency_figures(slices[kind], rate),
+        }
         if drivers[kind].failures:  # why updates failed (none should)
             found[kind]["failures"] = dict(drivers[kind].failures)
         lat = found[kind]["fixed_rate"]["latency_ms"]
@@ -166,15 +158,12 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
     """The few figures a reader wants first."""
     summary: dict[str, Any] = {}
     for kind, data in result["figures"].items():
-        lat = data["fixed_rate"]["latency_ms"]
-        summary[f"{kind}_updates_per_s"] = data["saturation"]["updates_per_s"]
-        summary[f"{kind}_bot_cpu_ms_per_update"] = data["saturation"]["bot_cpu_ms_per_update"]
-        summary[f"{kind}_latency_ms_p50_p99"] = [lat["p50"], lat["p99"], f"at {data['fixed_rate']['rate_per_s']}/s"]
+        sat, lat = data["saturation"], data["fixed_rate"]["latency_ms"]
+        figures = [sat["updates_per_s"], sat["bot_cpu_ms_per_update"], lat["p50"], lat["p99"]]
+        summary[f"{kind}: updates/s, bot CPU ms per update, latency p50 and p99 ms"] = figures
     for pair, r in result["ratios"].items():
         summary[f"{pair}: throughput, bot CPU per update, p99"] = [
-            r["throughput"],
-            r["bot_cpu_per_update"],
-            r["latency_p99"],
+            r[k] for k in ("throughput", "bot_cpu_per_update", "latency_p99")
         ]
     if trips := result.get("round_trip_experiment"):
         summary["updates_per_s_with_slow_bot_api"] = {k: v["updates_per_s"] for k, v in trips.items() if k != "what"}
@@ -189,10 +178,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "setup": {
             "processes": "driver (fake Bot API + load, one event loop) | each bot under test in its own process",
-            **{kind: KINDS[kind] for kind in (*COMPARED, "bare_concurrent")},
+            **{kind: KINDS[kind] for kind in COMPARED},
             "latency": "POST start -> first sendMessage/editMessageText of that update at the fake API",
             "done": "answerCallbackQuery of a press; the sendMessage of a message (for Maslahat the one with buttons)",
-            "load_from_other_processes": "the machine may be shared; see other_processes_cpu_util in each window",
         },
         "figures": figures,
         "ratios": ratios,
@@ -202,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
     }
     if s["rtt_ms"]:
-        trips = {kind: asyncio.run(_round_trip(kind, s)) for kind in RTT_KINDS}
+        trips = {kind: asyncio.run(_round_trip(kind, s)) for kind in COMPARED}
         result["round_trip_experiment"] = {"what": f"every Bot API call answered {s['rtt_ms']:.0f} ms late", **trips}
     if s["profile_seconds"]:
         work = Path(tempfile.mkdtemp(prefix="bench_overhead_"))  # the raw profiles stay there

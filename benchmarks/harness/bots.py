@@ -1,22 +1,20 @@
 """The bots under test, each in a process of its own, and the launcher that starts one and waits until it is ready.
 
-``python -m benchmarks.harness.bots KIND API_URL TOKEN PORT`` serves one bot (``KINDS``)
-in webhook mode on 127.0.0.1 until SIGTERM. Each answers ``/readyz`` only once the Bot API answered,
-as Maslahat does. The echo bots import nothing of Maslahat or of the other framework.
+``python -m benchmarks.harness.bots KIND API_URL TOKEN PORT`` serves one bot (``KINDS``) in webhook mode on
+127.0.0.1 until SIGTERM, answering ``/readyz`` once the Bot API answered. The echo bots import nothing of Maslahat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import signal
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -36,26 +34,20 @@ KINDS: dict[str, str] = {  # what each bot is, for the results
     "CallbackQueryHandler (+ answer_callback_query) behind a minimal aiohttp webhook",
     "aiogram": "aiogram 3's defaults (AiohttpSession, SimpleRequestHandler: each update its own task, no order per "
     "chat) with the same two handlers",
-    "bare_same_stack": "bare on Maslahat's AiohttpRequest and PerChatUpdateProcessor(64): like for like",
-    "bare_concurrent": "bare with concurrent_updates(64) (no order per chat)",
     "maslahat": "build_application(rate_limit=False), shipped rules and catalogs, a memory store, run by Service",
 }
 
 
 @dataclass
 class BotProcess:
-    """A bot process that answered /readyz: its pid, port, and when it was started and ready (monotonic)."""
+    """A bot process that answered /readyz: its pid, port, when it was started and ready (monotonic), its webhook."""
 
     kind: str
     pid: int
     port: int
     started: float
     ready: float
-
-    @property
-    def webhook(self) -> str:
-        """Where updates are POSTed."""
-        return f"http://127.0.0.1:{self.port}/{WEBHOOK_PATH}"
+    webhook: str  # where updates are POSTed
 
 
 def bot_command(kind: str, api_url: str, token: str, port: int) -> list[str]:
@@ -97,7 +89,7 @@ async def launch(
             ready = await wait_ready(url, started + 30, lambda: process.returncode is None, step)
             if not ready:
                 raise RuntimeError(f"{name} not ready in 30 s (exit {process.returncode}): {said()}")
-            yield BotProcess(kind, process.pid, port, started, ready)
+            yield BotProcess(kind, process.pid, port, started, ready, f"http://127.0.0.1:{port}/{WEBHOOK_PATH}")
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
@@ -110,27 +102,20 @@ async def launch(
             raise RuntimeError(f"{name} exited {process.returncode} after SIGTERM: {said()}")
 
 
-async def _serve(web_app: web.Application, port: int) -> None:
-    """Serve ``web_app``, with /healthz and /readyz, on 127.0.0.1:``port`` until SIGTERM or SIGINT."""
+def _web_app(running: Callable[[web.Application], AsyncIterator[None]]) -> web.Application:
+    """A webhook server with /healthz and /readyz that serves only once ``running`` is through its start."""
 
     async def ok(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
+    web_app = web.Application()
     web_app.router.add_get("/healthz", ok)
-    web_app.router.add_get("/readyz", ok)  # callers serve only once the Bot API answered
-    stopping = asyncio.Event()
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(stop, stopping.set)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        await stopping.wait()
-    finally:
-        await runner.cleanup()
+    web_app.router.add_get("/readyz", ok)
+    web_app.cleanup_ctx.append(running)  # aiohttp serves once every start-up is through
+    return web_app
 
 
-async def _bare(api: str, token: str, port: int, kind: str) -> None:
+def _bare(api: str, token: str) -> web.Application:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -145,16 +130,7 @@ async def _bare(api: str, token: str, port: int, kind: str) -> None:
         await context.bot.send_message(update.effective_chat.id, f"pressed {update.callback_query.data}")
         await context.bot.answer_callback_query(update.callback_query.id)
 
-    builder = ApplicationBuilder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-    if kind == "bare_same_stack":  # only here: the other bare bots import nothing of Maslahat
-        from bot.telegram.http import AiohttpRequest
-        from bot.telegram.updates import PerChatUpdateProcessor
-
-        builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
-        builder = builder.concurrent_updates(PerChatUpdateProcessor(64))
-    elif kind == "bare_concurrent":
-        builder = builder.concurrent_updates(64)
-    app = builder.build()
+    app = ApplicationBuilder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot").build()
     app.add_handlers([MessageHandler(filters.ALL, on_message), CallbackQueryHandler(on_button)])
 
     async def webhook(request: web.Request) -> web.Response:
@@ -163,15 +139,18 @@ async def _bare(api: str, token: str, port: int, kind: str) -> None:
         await app.update_queue.put(Update.de_json(await request.json(), app.bot))
         return web.Response(text="ok\n")
 
-    web_app = web.Application()
+    async def running(web_app: web.Application) -> AsyncIterator[None]:
+        async with app:  # getMe first, as Maslahat's start
+            await app.start()
+            yield
+            await app.stop()
+
+    web_app = _web_app(running)
     web_app.router.add_post(f"/{WEBHOOK_PATH}", webhook)
-    async with app:  # getMe first, as Maslahat's start
-        await app.start()
-        await _serve(web_app, port)
-        await app.stop()
+    return web_app
 
 
-async def _aiogram(api: str, token: str, port: int, kind: str) -> None:
+def _aiogram(api: str, token: str, port: int) -> web.Application:
     from aiogram import Bot, Dispatcher
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
@@ -192,24 +171,16 @@ async def _aiogram(api: str, token: str, port: int, kind: str) -> None:
         await bot.send_message(query.message.chat.id, f"pressed {query.data}")
         await query.answer()
 
-    web_app = web.Application()
+    async def running(web_app: web.Application) -> AsyncIterator[None]:
+        await bot.get_me()  # as python-telegram-bot's initialize, before the bot is ready
+        url, allowed = f"http://127.0.0.1:{port}/{WEBHOOK_PATH}", dispatcher.resolve_used_update_types()
+        await bot.set_webhook(url, secret_token=SECRET, allowed_updates=allowed)
+        yield
+
+    web_app = _web_app(running)
     SimpleRequestHandler(dispatcher, bot, secret_token=SECRET).register(web_app, path=f"/{WEBHOOK_PATH}")
     setup_application(web_app, dispatcher, bot=bot)  # closes the bot's session at shutdown
-    await bot.get_me()  # as python-telegram-bot's initialize, before the bot is ready
-    url, allowed = f"http://127.0.0.1:{port}/{WEBHOOK_PATH}", dispatcher.resolve_used_update_types()
-    await bot.set_webhook(url, secret_token=SECRET, allowed_updates=allowed)
-    await _serve(web_app, port)
-
-
-@functools.cache
-def _content() -> Any:
-    """The shipped rules and catalogs, loaded and checked once per process (as `maslahat run` does at start)."""
-    from bot.service.content import load_content
-
-    loaded = load_content(ROOT / "rules" / "decree-821.yaml", ROOT / "locales")
-    if isinstance(loaded, list):
-        raise SystemExit("\n".join(loaded))
-    return loaded
+    return web_app
 
 
 def maslahat_service(
@@ -217,12 +188,12 @@ def maslahat_service(
     token: str,
     port: int,
     *,
-    webhook: bool = True,
     storage: str = "memory://",
     rate_limit: bool = False,
 ) -> Service:
     """Maslahat as ``maslahat run`` builds it."""
     from bot.service.app import Service
+    from bot.service.content import load_content
     from bot.settings import Settings
     from bot.storage import open_store
     from bot.telegram.application import Runtime, build_application
@@ -230,32 +201,33 @@ def maslahat_service(
     settings = Settings(
         token=token,
         api_base_url=api,
-        webhook_url=f"http://127.0.0.1:{port}/{WEBHOOK_PATH}" if webhook else None,  # the fake allows loopback
-        webhook_secret=SECRET if webhook else None,
+        webhook_url=f"http://127.0.0.1:{port}/{WEBHOOK_PATH}",  # the fake allows loopback
+        webhook_secret=SECRET,
         port=port,
         session_secret=b"bench secret, 32 bytes long.....",
         storage_url=storage,
     )
-    content = _content()
+    content = load_content(ROOT / "rules" / "decree-821.yaml", ROOT / "locales")  # loaded and checked, as at start
+    if isinstance(content, list):
+        raise SystemExit("\n".join(content))
     runtime = Runtime(content.engine, content.catalogs, open_store(storage, settings.retention_days * 86400), settings)
     application = build_application(runtime, rate_limit=rate_limit)
     return Service(application, runtime, ROOT / "rules" / "decree-821.yaml", ROOT / "locales")
 
 
-async def _maslahat(api: str, token: str, port: int, kind: str) -> None:
-    from bot.service.logs import configure_logging
-
-    configure_logging("INFO", [token, SECRET])  # as `maslahat run` does
-    await maslahat_service(api, token, port).run()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m benchmarks.harness.bots KIND API_URL TOKEN PORT``: serve one bot until SIGTERM."""
     kind, api, token, port = argv or sys.argv[1:]
-    serve = {"aiogram": _aiogram, "maslahat": _maslahat}.get(kind, _bare)
-    if kind not in KINDS:
+    if kind == "maslahat":
+        from bot.service.logs import configure_logging
+
+        configure_logging("INFO", [token, SECRET])  # as `maslahat run` does
+        asyncio.run(maslahat_service(api, token, int(port)).run())
+        return
+    web_app = _bare(api, token) if kind == "bare" else _aiogram(api, token, int(port)) if kind == "aiogram" else None
+    if web_app is None:
         raise SystemExit(f"no such bot: {kind}; one of {', '.join(KINDS)}")
-    asyncio.run(serve(api, token, int(port), kind))
+    web.run_app(web_app, host="127.0.0.1", port=int(port), access_log=None, print=None)  # until SIGTERM
 
 
 if __name__ == "__main__":

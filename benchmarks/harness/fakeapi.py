@@ -30,7 +30,6 @@ class Pending:
     done: asyncio.Future[None]
     first_reply: float = 0.0  # arrival of the first sendMessage / editMessageText
     finished: float = 0.0
-    what: str = ""  # start, text or press
 
 
 class TimedApi(FakeBotApi):

@@ -1,11 +1,9 @@
 """The load: people talking to a bot over its webhook, one update at a time each, bounded in count and time.
 
-A person sends /start, presses Start (sometimes a language), answers the current question with one
-of its buttons (callback data read from the message the fake shows), sometimes types text or
-presses Back; at the outcome starts over or leaves, and a newcomer takes their place (so the bot
-keeps meeting new people). An echo bot gets the same sequence of kinds. An update is *done* when
-its last Bot API call arrives: the answerCallbackQuery of a press, the sendMessage of a message
-(for Maslahat, the one with buttons).
+A person sends /start and presses the buttons the fake shows them (Start, an answer, sometimes Back),
+sometimes types text; at the outcome starts over or leaves for a newcomer. An echo bot gets the same
+kinds of update. An update is *done* at its last Bot API call: a press's answerCallbackQuery, a
+message's sendMessage (for Maslahat, the one with buttons).
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import gc
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,32 +24,22 @@ from benchmarks.harness.bots import SECRET, SECRET_HEADER, BotProcess, bot_comma
 from benchmarks.harness.fakeapi import JSON, FakeUser, Pending, TimedApi, free_port
 from benchmarks.harness.measure import CpuWindow, percentile, summary
 
-__all__ = [
-    "Driver",
-    "Person",
-    "Slice",
-    "collector_paused",
-    "driving",
-    "fixed_rate",
-    "latency_figures",
-    "post",
-    "saturation",
-]
+__all__ = ["Driver", "Slice", "driving", "fixed_rate", "latency_figures", "post", "saturation"]
 
 LANGS = ("ru", "uz", "tg", "ky", "en")
 P_TEXT, P_BACK = 0.10, 0.05  # per update mid-conversation: typing text, or pressing Back, instead of answering
 P_LEAVE = 1 / 3  # at an outcome: the person leaves and a newcomer takes their place
+P_DONE = 1 / 4.5  # an echo bot's person: an answer is the last, as after 4.5 answers on average in Maslahat
 UPDATE_TIMEOUT = 15.0
 
 
 @dataclass
 class Person:
-    """Someone talking to the bot; ``phase`` and ``left`` script an echo bot's conversation."""
+    """Someone talking to the bot; ``phase`` scripts an echo bot's conversation."""
 
     user: FakeUser
     rng: random.Random
     phase: str = "start"  # start, welcome, questions, outcome
-    left: int = 0
 
 
 #: What an echo bot's person presses in each phase, as Maslahat's buttons would offer it (kind: callback data).
@@ -62,28 +50,30 @@ ECHO_BUTTONS = {
 }
 
 
+def _screen(api: TimedApi, person: Person, screens: bool) -> tuple[Any, dict[str, list[str]]]:
+    """The message the person presses under and its buttons by kind; for Maslahat, the phase it shows."""
+    chat = reversed(api.messages(person.user.id))
+    last = next((m for m in chat if m.outgoing and (m.inline_keyboard or not screens)), None)
+    if last is None:
+        person.phase = "start"
+    if not screens or last is None:
+        return last, ECHO_BUTTONS.get(person.phase, {})
+    buttons: dict[str, list[str]] = {}
+    for row in last.inline_keyboard:
+        for data in (b["callback_data"] for b in row if "callback_data" in b):
+            buttons.setdefault(data.split(":", 1)[0], []).append(data)
+    person.phase = "welcome" if "s" in buttons else "questions" if "a" in buttons else "outcome"
+    return last, buttons
+
+
 def next_update(screens: bool, api: TimedApi, person: Person, newcomer: Callable[[], FakeUser]) -> tuple[JSON, str]:
     """The person's next update (not queued) and its kind: start, text or press.
 
-    ``screens``: the bot is Maslahat, whose buttons the person reads (and where they are); otherwise
-    an echo bot, pressed under its last reply along the same script.
+    ``screens``: the bot is Maslahat, whose buttons the person reads; otherwise an echo bot, pressed
+    under its last reply along the same script.
     """
     rng = person.rng
-    last = next(
-        (m for m in reversed(api.messages(person.user.id)) if m.outgoing and (m.inline_keyboard or not screens)), None
-    )
-    buttons: dict[str, list[str]] = {}
-    if screens:
-        for data in (
-            b["callback_data"] for row in (last.inline_keyboard if last else []) for b in row if "callback_data" in b
-        ):
-            buttons.setdefault(data.split(":", 1)[0], []).append(data)
-        person.phase = (
-            "start" if last is None else "welcome" if "s" in buttons else "questions" if "a" in buttons else "outcome"
-        )
-    else:
-        person.phase = "start" if last is None else person.phase
-        buttons = ECHO_BUTTONS.get(person.phase, {})
+    last, buttons = _screen(api, person, screens)
     if person.phase == "outcome" and rng.random() < P_LEAVE:
         person.user, person.phase = newcomer(), "start"
     if person.phase == "start" or (person.phase == "outcome" and rng.random() < 0.5):
@@ -94,14 +84,14 @@ def next_update(screens: bool, api: TimedApi, person: Person, newcomer: Callable
         return api.message_update(person.user, text="hello, what should I press?", enqueue=False), "text"
     if person.phase == "welcome":
         choice = rng.choice(buttons["l"]) if roll < 0.1 else buttons["s"][0]
-        person.phase, person.left = "questions", rng.randint(3, 6)
+        person.phase = "questions"
     elif person.phase == "questions" and roll < P_TEXT + P_BACK and "b" in buttons:
         choice = buttons["b"][0]
     elif person.phase == "questions":
-        choice, person.left = rng.choice(buttons["a"]), person.left - 1
-        person.phase = "outcome" if person.left <= 0 else person.phase
+        choice = rng.choice(buttons["a"])
+        person.phase = "outcome" if rng.random() < P_DONE else person.phase  # (Maslahat's screen says where)
     else:  # the outcome: start again
-        choice, person.phase, person.left = buttons["r"][0], "questions", rng.randint(3, 6)
+        choice, person.phase = buttons["r"][0], "questions"
     assert last is not None
     return api.callback_update(person.user, last.message_id, choice, enqueue=False), "press"
 
@@ -157,7 +147,7 @@ class Driver:
         mix[what] += 1
         query = update.get("callback_query")
         loop = asyncio.get_running_loop()
-        pending = Pending(time.monotonic(), query and query["id"], self.screens, loop.create_future(), what=what)
+        pending = Pending(time.monotonic(), query and query["id"], self.screens, loop.create_future())
         self.api.expect(person.user.id, pending)
         status = await post(self.http, self.bot.webhook, update)
         try:
@@ -228,8 +218,6 @@ async def saturation(driver: Driver, groups: list[list[Person]], *, warmup: floa
         "bot_api_calls_per_update": round(calls / max(sum(mix.values()) - mix["failed"], 1), 2),
         "latency_ms": {"p50": round(percentile(first, 0.5) * 1000, 2), "p99": round(percentile(first, 0.99) * 1000, 2)},
         "mix": dict(mix),
-        "people": sum(len(g) for g in groups),
-        "distinct_people_so_far": driver.next_user_id,
     }
 
 
@@ -257,26 +245,33 @@ async def fixed_rate(driver: Driver, idle: deque[Person], *, rate: float, warmup
             samples.append(result)
         idle.append(person)
 
-    start = time.monotonic()
-    window = CpuWindow(driver.bot.pid)
-    first_kept = int(rate * warmup)
-    for i in range(int(rate * (warmup + seconds))):
-        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-        if i == first_kept:
-            window = CpuWindow(driver.bot.pid)
-        if not idle:
-            skipped += 1
-            continue
-        task = asyncio.create_task(one(idle.popleft(), i >= first_kept))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    if tasks:
-        await asyncio.wait(tasks, timeout=UPDATE_TIMEOUT + 5)
+    # No cyclic collection in the driver meanwhile: the fake keeps every chat's messages, and its full
+    # collections grew to tens of ms and landed on whichever bot's slice ran (p99 spikes of 20-38 ms).
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.monotonic()
+        window = CpuWindow(driver.bot.pid)
+        first_kept = int(rate * warmup)
+        for i in range(int(rate * (warmup + seconds))):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            if i == first_kept:
+                window = CpuWindow(driver.bot.pid)
+            if not idle:
+                skipped += 1
+                continue
+            task = asyncio.create_task(one(idle.popleft(), i >= first_kept))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(tasks, timeout=UPDATE_TIMEOUT + 5)
+    finally:
+        gc.enable()
     return Slice(samples, mix, skipped, window.close())
 
 
 def latency_figures(slices: list[Slice], rate: float) -> dict[str, Any]:
-    """Latency (POST to the first reply at the fake) over the slices of one bot, by kind too, and its CPU."""
+    """Latency (POST to the first reply at the fake) over the slices of one bot, and its CPU."""
     samples = [p for s in slices for p in s.samples]
     mix: Counter[str] = Counter()
     for s in slices:
@@ -289,23 +284,6 @@ def latency_figures(slices: list[Slice], rate: float) -> dict[str, Any]:
         "skipped_no_idle_person": sum(s.skipped for s in slices),
         "latency_ms": summary([p.first_reply - p.posted for p in samples], 1000),
         "until_done_ms": summary([p.finished - p.posted for p in samples], 1000),
-        "latency_ms_by_kind": {
-            what: summary([p.first_reply - p.posted for p in samples if p.what == what], 1000)
-            for what in sorted({p.what for p in samples})
-        },
         **CpuWindow.figures(cpu, len(samples)),
         "mix": dict(mix),
     }
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic collection in the driver while it measures latency."""
-    # The driver's fake keeps every chat's messages; its full collections grew to tens of ms and
-    # landed on whichever bot's slice was running (p99 spikes of 20-38 ms, measured).
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

@@ -59,18 +59,16 @@ def summarize(
     *,
     wrappers: Sequence[str] = (),
     library_call: Callable[[list[str]], bool] | None = None,
-    top: int = 20,
 ) -> dict[str, Any]:
     """py-spy's collapsed stacks summed per area and, when ``library_call`` is given, per bot/ function.
 
-    Per bot/ function: inclusive, and as the deepest bot/ frame (its own time and the libraries it
+    Per bot/ function: as the deepest bot/ frame (its own time and the libraries it
     calls, deeper bot/ functions excluded; ``wrappers`` only wrap library work and do not count as
     deepest; stacks where the deepest frame is inside ``library_call`` are not counted as its own).
     Each figure as a share of all samples and as milliseconds per update.
     """
     total = 0
     by_area: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
     deepest: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -81,10 +79,7 @@ def summarize(
         by_area[next(name for name, rule in areas if rule(frames))] += count
         if library_call is None:
             continue
-        ours = [f for f in frames if is_bot_frame(f)]
-        for name in dict.fromkeys(_frame_name(f) for f in ours):
-            inclusive[name] += count
-        own = [f for f in ours if f.rpartition(" (")[0] not in wrappers]
+        own = [f for f in frames if is_bot_frame(f) and f.rpartition(" (")[0] not in wrappers]
         if own and not library_call(frames[frames.index(own[-1]) :]):
             deepest[_frame_name(own[-1])] += count
 
@@ -99,6 +94,5 @@ def summarize(
 
     found: dict[str, Any] = {"samples": total, "updates": updates, "areas": table(by_area)}
     if library_call is not None:
-        found["bot_functions_inclusive"] = table(inclusive, top)
-        found["bot_deepest_own_frame"] = table(deepest, top)
+        found["bot_deepest_own_frame"] = table(deepest, 20)
     return found

@@ -21,7 +21,6 @@ __all__ = ["ROOT", "machine", "parse", "run_benchmark", "write_results"]
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests.support (the fake Bot API, redis-server) is the tests' own, not installed
-Sizes = dict[str, Any]
 
 
 def machine() -> dict[str, Any]:
@@ -46,8 +45,8 @@ def write_results(results: dict[str, Any], out: Path) -> dict[str, Any]:
 def parse(
     name: str,
     doc: str,
-    full: Sizes,
-    smoke: Sizes,
+    full: dict[str, Any],
+    smoke: dict[str, Any],
     argv: Sequence[str] | None,
     options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
@@ -64,12 +63,14 @@ def parse(
     # A smoke run measures nothing worth keeping: it must never replace the recorded results.
     default = Path(tempfile.gettempdir()) / f"maslahat-bench-{name}-smoke.json" if args.smoke else None
     args.out = args.out or default or ROOT / "benchmarks" / "results" / f"{name}.json"
+    known = [k for k, v in args.sizes.items() if not isinstance(v, tuple)]
     for key, _, value in (item.partition("=") for item in args.set):
-        if key not in (known := [k for k, v in args.sizes.items() if not isinstance(v, tuple)]):
+        if key not in known:
             parser.error(f"--set: unknown size {key!r}; known: {', '.join(known)}")
         kind = type(args.sizes[key])
         args.sizes[key] = value.lower() in {"1", "true", "yes"} if kind is bool else kind(value)
-    args.command, args.as_command = f"python -m benchmarks.bench_{name} {shlex.join(raw)}".strip(), argv is None
+    args.command = f"python -m benchmarks.bench_{name} {shlex.join(raw)}".strip()
+    args.as_command = argv is None
     return args
 
 
@@ -77,7 +78,8 @@ def run_benchmark(
     name: str, title: str, args: argparse.Namespace, run: Callable[[argparse.Namespace], dict[str, Any]]
 ) -> dict[str, Any]:
     """Run ``run(args)`` under a watchdog, wrap what it returns with where, when and how, and write it."""
-    started, hard_timeout = time.monotonic(), float(args.sizes.get("hard_timeout_s", 0))
+    started = time.monotonic()
+    hard_timeout = float(args.sizes.get("hard_timeout_s", 0))
     # The hard stop: even if something hangs where asyncio cannot cancel it, a command-line run ends.
     # (Never under pytest, which the exit would take down too; smoke runs are small and bounded.)
     if args.as_command and hard_timeout > 0:
