@@ -25,7 +25,7 @@ def test_generated_tables_have_the_size_asked_and_pass_the_check(
     tmp_path: Path, rules: int, facts: int, countries: int
 ) -> None:
     path = tmp_path / "table.yaml"
-    bench_rules.write_table(bench_rules.generate_table(bench_rules.Size(rules, facts, countries)), path)
+    bench_rules.write_table(bench_rules.generate_table((rules, facts, countries)), path)
     table = load_table(path)
     report = check_table(table)
 
@@ -51,10 +51,10 @@ def test_smoke_run_writes_sane_figures(tmp_path: Path) -> None:
         assert result["engine_states_after_exploring"] > 0
         assert result["load_s"]["min"] > 0
         assert result["check_s"]["min"] > 0
-        assert result["cold"]["conversations"] > 0
-        assert result["cold"]["first_step_us"]["median"] > 0
-        assert result["cold"]["per_answer_us"] > 0
-        assert result["warm"]["per_answer_us"] > 0
+        assert result["cold_first_step_us"]["runs"] == min(5, result["conversations"])
+        assert result["cold_first_step_us"]["median"] > 0
+        assert result["cold_per_answer_us"] > 0
+        assert result["warm_per_answer_us"] > 0
     figures = report["ratios"]["30/10"]
     assert figures["rules"] == 3.0
     assert figures["check_s"] > 0
@@ -63,3 +63,10 @@ def test_smoke_run_writes_sane_figures(tmp_path: Path) -> None:
     probe = report["cross_cutting_probe"]["runs"]
     assert [run["rules"] for run in probe] == [4, 6]
     assert all(run["outcome"] == "finished" and run["conversations"] > 0 for run in probe)
+
+
+def test_the_probe_reports_a_table_it_stops_exploring_as_capped() -> None:
+    (run,) = bench_rules.explosion_probe([6], [2], cap_s=0.0)
+
+    assert run["outcome"] == "capped"
+    assert run["conversations"] == 1

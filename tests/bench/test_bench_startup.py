@@ -36,20 +36,15 @@ def test_smoke_run_starts_the_bot_and_writes_sane_figures(tmp_path: Path) -> Non
     imports = {f"python -c {code!r}" for code in bench_startup.IMPORTS}
     assert set(report["baselines_s"]) == {"bare bot ready", "aiogram bot ready", *imports}
     assert all(figures["median"] > 0 for figures in report["baselines_s"].values())
-    assert all(ratio > 0 for ratio in report["ratios"].values())
-    assert "maslahat run" in report["setup"]["process"]
+    assert "maslahat run" in report["setup"]
     phases = report["phases_s"]
-    assert phases["runs"] == 1
     assert phases["import bot.cli"] > 0
     assert phases["open store + ping"] > 0
     assert phases["build_application"] > 0
     parts = {f"load_content: {name}" for name in ("check_file", "Catalogs.load", "expected_messages", "check_catalogs")}
     assert parts <= set(phases)
     assert phases["load_content"] >= sum(phases[part] for part in parts) > 0  # the parts are within it
-    importtime = report["importtime"]
-    assert "telegram" in importtime["heaviest_top_level_cumulative_s"]
-    assert importtime["total_self_s"] > importtime["bot_modules_self_s"] > 0
-    assert report["target"] == "ready in under 1.0 s"
+    assert report["target"] == "ready in under 1 s"
     assert isinstance(report["target_met"], bool)
 
 
