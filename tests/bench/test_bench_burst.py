@@ -24,52 +24,36 @@ def test_smoke_run_answers_everyone_and_writes_the_json(tmp_path: Path) -> None:
     assert report["benchmark"] == "burst"
     assert report["machine"]["cpu_count"] > 0
     assert "--smoke" in report["command"]
-    assert report["parameters"]["patterns"] == "even,burst"
+    people = report["parameters"]["people"]
+    assert people > 0
     scenarios = report["scenarios"]
     assert set(scenarios) == {"baseline-unlimited", "even", "burst"}
     for name, result in scenarios.items():
-        people = result["people"]
-        assert people > 0, name
         assert result["finished_before_deadline"], name
-        assert result["webhook_statuses"] == {"200": people}, name
-        assert result["updates_handled"] == people, name
-        assert result["people_answered"] == result["people_with_exactly_the_welcome"] == people, name
-        assert result["messages_per_chat"] == {"1": people}, name
+        assert result["webhook_failures"] == 0, name
+        assert result["updates_handled"] >= people, name  # Telegram may deliver an update again
+        assert result["people_with_exactly_the_welcome"] == people, name
         assert result["messages_lost"] == result["duplicate_messages"] == 0, name
         assert result["examples_wrong"] == {}, name
         assert result["http_429"] == sum(result["http_429_by_window"].values()), name
         assert set(result["bot_retries_metric"]) >= {"flood", "network"}, name
-        assert all(count >= 0 for count in result["bot_errors_metric"].values()), name
         assert 0 < result["max_messages_in_any_1s_window"] <= people, name
         assert result["last_answer_after_first_press_s"] > 0, name
-        assert result["throughput_msgs_per_s"] > 0, name
         assert result["latency_s"]["n"] == people, name
         assert result["latency_s"]["max"] >= result["latency_s"]["p50"] >= 0, name
     for name in ("even", "burst"):
-        assert scenarios[name]["flood_limits"] == {"per_second": 30, "per_chat_per_second": 1}
-        assert scenarios[name]["rate_limiter"] == "PerChatRateLimiter"  # as shipped
-        assert scenarios[name]["theoretical_min_s"] > 0
-        assert scenarios[name]["ratio_actual_to_theoretical"] > 0
-        assert scenarios[name]["ratio_to_unlimited_baseline"] > 0
-        assert scenarios[name]["max_messages_in_any_1s_window"] <= 30
+        assert scenarios[name]["max_messages_in_any_1s_window"] <= 30, name  # the fake refuses more
+        assert scenarios[name]["theoretical_min_s"] >= people / 30, name
+        assert scenarios[name]["ratio_actual_to_theoretical"] > 0, name
+        assert scenarios[name]["ratio_to_unlimited_baseline"] > 0, name
     baseline = scenarios["baseline-unlimited"]
-    assert baseline["flood_limits"] is None
-    assert baseline["rate_limiter"] is None
     assert "theoretical_min_s" not in baseline
     assert "ratio_to_unlimited_baseline" not in baseline
-    assert scenarios["even"]["window_s"] > 0  # spread over the window; the others all at once
-    assert scenarios["burst"]["window_s"] == baseline["window_s"] == 0
+    assert scenarios["even"]["arrival_span_s"] > 0  # spread over the window
     targets = report["targets"]
     assert targets["every person gets every reply, nothing lost"] is True
     assert isinstance(targets["few or no 429s (at most 1 per 100 messages)"], bool)
     assert set(targets["last answer / theoretical minimum at 30 messages/s"]) == {"even", "burst"}
-
-
-def test_an_unknown_pattern_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    out = tmp_path / "burst.json"
-    with pytest.raises(SystemExit, match="patterns"):
-        bench_burst.main(["--smoke", "--set", "patterns=even,evn", "--out", str(out)])
-    assert not out.exists()
 
 
 def test_max_in_window_counts_the_busiest_second_as_the_fake_does() -> None:
