@@ -79,8 +79,8 @@ def build_application(runtime: Runtime, *, rate_limit: bool = True, timeout: flo
     )
     limiter = None
     if rate_limit:
-        # One request every 1/30 s and no burst overall (a burst of 30 lets ~60 out in the first
-        # second); about one new message a second per chat; a 429 pauses only the chat it names.
+        # One new message every 1/30 s and no burst overall (a burst of 30 lets ~60 out in the first
+        # second); about one a second per chat; a 429 pauses only the chat it names.
         # Telegram's limit is per bot: replicas of one bot share it (MESSAGES_PER_SECOND each).
         # 5 % under it: a slot the event loop wakes late for and the next on time put 31 in some
         # second (bench_burst: 32 429s in 1,000 welcomes at exactly 30/s, none at 5 % under).

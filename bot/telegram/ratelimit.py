@@ -7,8 +7,11 @@ person flooded the bot, others managed 140 presses in 40 s instead of 401, p95 3
 0.36 s. :class:`PerChatRateLimiter` keeps both limits itself and pauses only the chat that was
 told to wait (a 429 without a chat pauses all, as Telegram means it then).
 
-Only sending a new message counts against a chat (Telegram's documented limit); edits, button
-answers and the like pass, within the overall limit.
+Only sending a new message counts, against its chat and against the bot's pace (Telegram's
+documented limits are on messages); edits, button answers, the menus and getUpdates go at once,
+unless Telegram told the whole bot to wait. Paced too, they held a start-up's eighteen menu calls
+to one every 35 ms (0.7 s before the bot was ready) and every press's two calls to the pace
+(about 12 presses a second for the whole bot; benchmarks/FINDINGS.md section 7).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ __all__ = ["PerChatRateLimiter"]
 log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
+#: Methods that send a new message without "send" in their name.
+_MESSAGES = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
 #: How many chats' schedules are kept before idle ones are forgotten (each is two floats).
 _FORGET_ABOVE = 10_000
 
 
 class PerChatRateLimiter(BaseRateLimiter[int]):
-    """At most ``overall_per_second`` requests in all, one after another with no burst; and per chat,
+    """At most ``overall_per_second`` new messages in all, one after another with no burst; and per chat,
     ``per_chat_per_second`` new messages with bursts of ``burst`` (a screen and its notice pass at once).
 
     Scheduling is by reservation (a generic cell rate algorithm): a request takes the next free slot
@@ -56,6 +61,8 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._clock = clock
         self._next_overall = 0.0
+        #: Until when Telegram told the whole bot to wait (a 429 that names no chat).
+        self._paused_until = 0.0
         #: Per chat, the theoretical time its next message would be due at the steady rate.
         self._due: dict[int, float] = {}
 
@@ -80,13 +87,17 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Wait for this request's slots, make it, and on a 429 wait as told: only its chat if it has one."""
-        chat = data.get("chat_id") if endpoint.startswith("send") and endpoint != "sendChatAction" else None
+        message = endpoint in _MESSAGES or (endpoint.startswith("send") and endpoint != "sendChatAction")
+        chat = data.get("chat_id") if message else None
         chat = chat if isinstance(chat, int) else None
         retries = rate_limit_args if rate_limit_args is not None else self._max_retries
         for attempt in range(retries + 1):
             if chat is not None:
                 await asyncio.sleep(self._reserve_chat(chat))
-            await asyncio.sleep(self._reserve_overall())
+            if message:
+                await asyncio.sleep(self._reserve_overall())
+            else:
+                await asyncio.sleep(max(0.0, self._paused_until - self._clock()))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -119,6 +130,7 @@ class PerChatRateLimiter(BaseRateLimiter[int]):
         until = self._clock() + delay
         if chat is None:
             self._next_overall = max(self._next_overall, until)
+            self._paused_until = max(self._paused_until, until)
         else:
             self._due[chat] = max(self._due.get(chat, until), until + self._burst_span)
 

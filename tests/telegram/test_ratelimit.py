@@ -72,8 +72,11 @@ async def test_a_429_with_no_chat_pauses_everything() -> None:
     first = asyncio.create_task(_send(limiter, recorder, "global", None, "setMyCommands"))
     await asyncio.sleep(0.05)
     second = asyncio.create_task(_send(limiter, recorder, "chat", 5, "sendMessage"))
-    await asyncio.wait_for(asyncio.gather(first, second), timeout=5)
-    assert recorder.done == ["global", "chat"], "Telegram's bot-wide wait holds every request"
+    third = asyncio.create_task(_send(limiter, recorder, "edit", 5, "editMessageText"))
+    await asyncio.sleep(0.5)
+    assert recorder.done == [], "Telegram's bot-wide wait (a second) holds every request, edits too"
+    await asyncio.wait_for(asyncio.gather(first, second, third), timeout=5)
+    assert sorted(recorder.done) == ["chat", "edit", "global"]
 
 
 async def test_edits_and_button_answers_are_not_counted_against_a_chat() -> None:
@@ -82,6 +85,23 @@ async def test_edits_and_button_answers_are_not_counted_against_a_chat() -> None
     calls = [_send(limiter, recorder, f"edit{n}", 7, "editMessageText") for n in range(5)]
     await asyncio.wait_for(asyncio.gather(*calls), timeout=0.5)
     assert len(recorder.done) == 5
+
+
+async def test_only_new_messages_keep_the_bots_pace() -> None:
+    """Before: every request took a slot of the pace, so a start-up's menu calls and each press's
+    button answer and edit waited their turn behind one another."""
+    limiter = PerChatRateLimiter(overall_per_second=10, per_chat_per_second=1000, burst=1)
+    recorder = Recorder()
+    others = [("setMyCommands", None), ("answerCallbackQuery", None), ("editMessageText", 3), ("getUpdates", None)]
+    calls = [_send(limiter, recorder, f"{endpoint}{n}", chat, endpoint) for n in range(5) for endpoint, chat in others]
+    await asyncio.wait_for(asyncio.gather(*calls), timeout=0.3)  # 20 requests; paced at 10 a second: 2 s
+    assert len(recorder.done) == 20
+    messages = [_send(limiter, recorder, f"message{n}", 100 + n, "sendMessage") for n in range(4)]
+    copies = [_send(limiter, recorder, f"copy{n}", 200 + n, "copyMessage") for n in range(2)]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*messages, *copies)
+    assert loop.time() - started >= 0.45, "six new messages at 10 a second take half a second"
 
 
 async def test_retries_end_with_the_last_429() -> None:
