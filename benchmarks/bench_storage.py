@@ -5,6 +5,7 @@ the reply owed, ``settle``; on a SQLite file and a real redis-server filled with
 spawned worker process that imports the bot as a bot process does, small and large in alternating rounds, for
 random existing people (uniform: the worst case for caches) and some new ones. Also each worker's memory, ``ping()``,
 a py-spy profile, and SQLite's ``purge()`` of every tenth record while two workers on the file handle updates.
+Over 300 lines: filling the stores, the worker processes and the purge serve one measurement.
 
     .venv/bin/python -m benchmarks.bench_storage            # the full run: about 4 minutes, ~2 GB of disk
     .venv/bin/python -m benchmarks.bench_storage --smoke    # tiny sizes, about 20 seconds

@@ -1,4 +1,8 @@
-"""The `maslahat` command: check, chat, advise and graph."""
+"""The `maslahat` command: its parser and one function per subcommand.
+
+About 400 lines; a subcommand with more to do than load and print has a module of its own
+(advise, diff, i18n, preview, terminal).
+"""
 
 from __future__ import annotations
 

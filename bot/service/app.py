@@ -11,6 +11,7 @@ The HTTP server starts first. If the Bot API cannot be reached (Telegram down, t
 yet at boot), the service keeps trying with exponential backoff and jitter, alive (``/healthz``
 200) but not ready (``/readyz`` 503, saying why), and starts serving as soon as Telegram answers.
 A token Telegram refuses is not retried: :class:`telegram.error.InvalidToken` is raised.
+Over 300 lines, kept whole: one class, the service's life (serve, connect, run, reload, stop).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""SQLite session store: the embedded default. One file, WAL mode, schema versioned and migrated."""
+"""SQLite session store: the embedded default. One file, WAL mode, schema versioned and migrated.
+
+About 400 lines, kept whole: one file format (schema, migrations, checkpoints, the owed replies'
+columns) and the store's methods over it; encoding records and replies is in base and outbox.
+"""
 
 from __future__ import annotations
 

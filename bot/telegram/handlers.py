@@ -3,6 +3,7 @@
 Every handler is given a :class:`Turn`, made once per update: the runtime as it was when the update
 came and the person's language. The session is the only conversation state (bot.telegram.transaction
 keeps it exactly once); nothing here logs a user id, a name, an answer, message text or the token.
+A little over 300 lines, kept whole: the handlers and the Turn they share read as one.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Every text is escaped for Telegram's HTML parse mode; long outcomes are split at section
 boundaries under Telegram's 4096-character limit (bot.telegram.html). Buttons carry ids only (see
-bot.telegram.callbacks).
+bot.telegram.callbacks). About 390 lines: one short function per screen, beside the layout rules
+(label widths, rows by width) they all use.
 """
 
 from __future__ import annotations
