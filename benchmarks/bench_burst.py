@@ -33,7 +33,6 @@ from bot.telegram.application import handled_updates
 TITLE = "Bursts within Telegram's limits: people pressing /start at once"
 PER_SECOND = 30  # and 1 a second per chat: core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
 LANGUAGE_CODES = ("ru", "uz", "tg", "ky", "en", "uz-UZ", "de", None)  # Telegram app languages people use
-FIRST_USER_ID = 700_000_001
 BASELINE = "baseline-unlimited"  # all at once, no rate limiter, no flood limits
 LIMITED = ("even", "burst")  # spread evenly over the window, or all at once; Telegram's limits, the rate limiter
 FULL: dict[str, Any] = {"people": 1000, "window": 10.0, "hard_timeout_s": 170.0}
@@ -67,7 +66,7 @@ async def _press_start(api: TimedApi, url: str, people: list[FakeUser], window: 
 async def run_scenario(name: str, sizes: dict[str, Any], storage: str, deadline: float) -> dict[str, Any]:
     """Start a fake Telegram and the bot, let the people press /start, and count what they got."""
     n = sizes["people"]
-    people = [FakeUser(FIRST_USER_ID + i, f"Person {i}", language_code=LANGUAGE_CODES[i % 8]) for i in range(n)]
+    people = [FakeUser(700_000_001 + i, f"Person {i}", language_code=LANGUAGE_CODES[i % 8]) for i in range(n)]
     window = sizes["window"] if name == "even" else 0.0
     limited = name != BASELINE
     limits = CountingLimits(PER_SECOND, 1) if limited else CountingLimits(10**9, 10**9)

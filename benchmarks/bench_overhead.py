@@ -25,7 +25,7 @@ from typing import Any
 from benchmarks.harness.bots import KINDS
 from benchmarks.harness.load import Slice, driving, fixed_rate, latency_figures, saturation
 from benchmarks.harness.measure import ratio
-from benchmarks.harness.profiling import has, is_bot_frame, start_py_spy, summarize, wait_py_spy
+from benchmarks.harness.profiling import function, has, is_bot_frame, start_py_spy, summarize, wait_py_spy
 from benchmarks.harness.results import parse, run_benchmark
 
 TITLE = "Framework overhead: Maslahat against bare python-telegram-bot and aiogram echo bots (webhook)"
@@ -58,18 +58,15 @@ def _in_bot_api_call(frames: list[str]) -> bool:
     return any(has(frames, x) for x in ("(telegram/_bot.py:", "(telegram/ext/_extbot.py:", "(aiogram/client/"))
 
 
-#: bot/ frames that only wrap library work: their time is the library's.
-WRAPPERS = (
-    *("retrying", "Service._webhook", "send", "edit", "AiohttpRequest.do_request", "_body"),
-    "PerChatUpdateProcessor.do_process_update",
-)
+#: bot/ functions that only wrap library work: their time is the library's.
+WRAPPERS = ("retrying", "_webhook", "send", "edit", "do_request", "_body", "do_process_update")
 AREAS = (
-    ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
+    ("idle: waiting in epoll", lambda fs: fs[-1].startswith(("EpollSelector.select (", "select (selectors"))),
     ("Bot API calls: the framework's method, transport (httpx, aiohttp), socket, the answer parsed", _in_bot_api_call),
     ("webhook: aiohttp server, request.json, Update.de_json", lambda fs: has(fs, "aiohttp/web")),
     (
         "bot/ own code (not in a Bot API call)",
-        lambda fs: any(is_bot_frame(f) and f.rpartition(" (")[0] not in WRAPPERS for f in fs),
+        lambda fs: any(is_bot_frame(f) and function(f) not in WRAPPERS for f in fs),
     ),
     ("framework dispatch: update processor or dispatcher, handlers, filters", lambda fs: has(fs, "(telegram/")),
     ("… the same in aiogram (and its pydantic models)", lambda fs: has(fs, "(aiogram/") or has(fs, "(pydantic")),

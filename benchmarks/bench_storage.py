@@ -213,12 +213,12 @@ class Worker(ProcessPoolExecutor):
         super().__exit__(*exc)
 
 
-THREAD = "Thread._bootstrap"  # in a stack: a thread of its own, not the event loop's
+THREAD = "_bootstrap ("  # a stack with this root is a thread of its own (py-spy 0.4: "Thread._bootstrap (")
 HAND_OFF = ("to_thread", "futures/thread", "futures/_base", "call_soon_threadsafe")
 AREAS = (  # where a sampled stack's time goes: the first rule that matches, in this order
-    ("idle: waiting in epoll", lambda fs: fs[-1].startswith("EpollSelector.select ")),
-    ("SQLite: statements and commit, in the store's thread", lambda fs: has(fs, "sqlite.py") and has(fs, THREAD)),
-    ("idle: the executor's threads waiting for work", lambda fs: has(fs, THREAD)),
+    ("idle: waiting in epoll", lambda fs: fs[-1].startswith(("EpollSelector.select (", "select (selectors"))),
+    ("SQLite: statements and commit, in the store's thread", lambda fs: has(fs, "sqlite.py") and THREAD in fs[0]),
+    ("idle: the executor's threads waiting for work", lambda fs: THREAD in fs[0]),
     ("JSON: encode_record / decode_record", lambda fs: has(fs, "encode_record (") or has(fs, "decode_record (")),
     ("redis-py: commands, Lua CAS, socket", lambda fs: has(fs, "(redis/")),
     ("thread hand-off on the event loop: to_thread, futures, wake-ups", lambda fs: any(has(fs, t) for t in HAND_OFF)),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Areas", "has", "is_bot_frame", "start_py_spy", "summarize", "wait_py_spy"]
+__all__ = ["Areas", "function", "has", "is_bot_frame", "start_py_spy", "summarize", "wait_py_spy"]
 
 #: Named rules for where a sample's time goes; the first that matches the stack (root first) wins.
 Areas = Sequence[tuple[str, Callable[[list[str]], bool]]]
@@ -45,10 +45,15 @@ def is_bot_frame(frame: str) -> bool:
     return where.startswith("bot/") or ("/bot/" in where and "site-packages" not in where)
 
 
+def function(frame: str) -> str:
+    """A frame's function, without its class (py-spy 0.3 samples ``select``, 0.4 ``EpollSelector.select``)."""
+    return frame.rpartition(" (")[0].rpartition(".")[2]
+
+
 def _frame_name(frame: str) -> str:
     """ "function (bot/file.py:123)" -> "bot/file.py:function"."""
-    function, _, where = frame.rpartition(" (")
-    return f"bot/{where.rsplit(':', 1)[0].split('bot/', 1)[1]}:{function}"
+    name, _, where = frame.rpartition(" (")
+    return f"bot/{where.rsplit(':', 1)[0].split('bot/', 1)[1]}:{name}"
 
 
 def summarize(
@@ -79,7 +84,7 @@ def summarize(
         by_area[next(name for name, rule in areas if rule(frames))] += count
         if library_call is None:
             continue
-        own = [f for f in frames if is_bot_frame(f) and f.rpartition(" (")[0] not in wrappers]
+        own = [f for f in frames if is_bot_frame(f) and function(f) not in wrappers]
         if own and not library_call(frames[frames.index(own[-1]) :]):
             deepest[_frame_name(own[-1])] += count
 

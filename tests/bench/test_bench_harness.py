@@ -14,7 +14,7 @@ from benchmarks import bench_overhead
 from benchmarks.harness.bots import launch
 from benchmarks.harness.fakeapi import CountingLimits, free_port
 from benchmarks.harness.measure import percentile, summary
-from benchmarks.harness.profiling import summarize
+from benchmarks.harness.profiling import function, summarize
 from benchmarks.harness.results import ROOT, parse, write_results
 
 pytestmark = pytest.mark.bench
@@ -115,3 +115,21 @@ http.server.HTTPServer(("127.0.0.1", {port}), Ready).serve_forever()
     with pytest.raises(RuntimeError, match="exited 4 after SIGTERM"):
         async with launch([sys.executable, "-c", server], port, kind="unclean") as bot:
             assert bot.ready >= bot.started
+
+
+@pytest.mark.parametrize(
+    "idle_leaf",
+    ["EpollSelector.select (selectors.py:468)", "select (selectors.py:468)"],  # py-spy 0.4, py-spy 0.3 (the floor)
+)
+def test_profile_areas_read_py_spy_frames_of_the_lowest_and_newest_versions(idle_leaf: str) -> None:
+    wrapper = "PerChatUpdateProcessor.do_process_update" if "Epoll" in idle_leaf else "do_process_update"
+    raw = "\n".join(
+        [
+            f"run (asyncio/runners.py:1);{idle_leaf} 2",
+            f"run (asyncio/runners.py:1);{wrapper} (bot/telegram/updates.py:80);Queue.put (asyncio/queues.py:1) 3",
+        ]
+    )
+    summary = summarize(raw, bench_overhead.AREAS, 1, 0.004, wrappers=bench_overhead.WRAPPERS)
+    assert summary["areas"]["idle: waiting in epoll"]["pct"] == 40.0
+    assert "bot/ own code (not in a Bot API call)" not in summary["areas"], "a wrapper is the library's time"
+    assert function(f"{wrapper} (bot/telegram/updates.py:80)") == "do_process_update"
