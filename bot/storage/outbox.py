@@ -9,10 +9,11 @@ by the bot's outbox sweep (bot.telegram.outbox) and sent then: after a crash, by
 process or another replica; after a send that failed, by the same process.
 
 An entry holds the update's id, the chat to answer and the message to answer in place of, what
-to show (a bot.core.moves.Show value and a notice msgid, no text), the language, and when the
-update was taken. The chat id is sealed with the session secret: a copy of the store without the
-secret does not tell whom a reply was owed to, no more than the session key tells whose session
-it is. An entry lives from the update to its reply, milliseconds as a rule, :data:`OWED_TTL` at most.
+to show (a bot.core.moves.Show value, the outcome's section it opens and a notice msgid, no
+text), the language, and when the update was taken. The chat id is sealed with the session
+secret: a copy of the store without the secret does not tell whom a reply was owed to, no more
+than the session key tells whose session it is. An entry lives from the update to its reply,
+milliseconds as a rule, :data:`OWED_TTL` at most.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Owed:
     notice: str  # an English msgid shown on top, or ""
     lang: str
     taken: float  # when the update was applied, time.time()
+    section: str = ""  # with show "section": the section of the outcome to open ("" the card)
 
 
 def _pad(secret: bytes, key: str) -> int:
@@ -91,6 +93,7 @@ def decode_owed(text: str | bytes) -> Owed:
             str(data["notice"]),
             str(data["lang"]),
             float(data["taken"]),
+            str(data.get("section", "")),  # entries written before it was kept: the card, as then
         )
     except (TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"a stored owed reply cannot be read ({type(exc).__name__})") from exc

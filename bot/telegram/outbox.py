@@ -78,7 +78,8 @@ async def _send(application: BotApplication, rt: Runtime, key: str, owed: Owed) 
     if session.version != rt.engine.table.version_tag:
         session = rt.engine.replay(session)
     context: Context = CallbackContext(application)
-    shown = await reply(context, rt, Plan(session, show, owed.notice, save=False), ReplyTo(chat, owed.message))
+    plan = Plan(session, show, owed.notice, save=False, section=owed.section)
+    shown = await reply(context, rt, plan, ReplyTo(chat, owed.message))
     await settle(context, rt, key, owed.update_id, chat, shown)
 
 

@@ -120,6 +120,7 @@ def _owed(rt: Runtime, key: str, update_id: int, plan: Plan, reply_to: ReplyTo |
         plan.notice,
         plan.session.lang,
         time.time(),
+        plan.section,
     )
 
 

@@ -8,6 +8,7 @@ test waits.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import stat
@@ -15,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeAlias, cast
 
@@ -25,7 +26,7 @@ from redis.asyncio import Redis
 from bot.core.engine import Session
 from bot.storage import sqlite as store_sqlite
 from bot.storage.base import RECENT_UPDATES, Conflict, MemoryStore, Record, StoreUnavailable, person_key
-from bot.storage.outbox import OWED_GRACE, Owed, seal, unseal
+from bot.storage.outbox import OWED_GRACE, Owed, decode_owed, encode_owed, seal, unseal
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.support.redis_server import RedisServer
@@ -424,6 +425,19 @@ async def test_another_process_finds_what_a_killed_one_owed_and_the_chat_only_wi
     assert found == key()
     assert unseal(SECRET, found, entry.chat) == 987_654_321
     assert unseal(b"another secret", found, entry.chat) != 987_654_321
+
+
+async def test_a_reply_owed_keeps_the_section_it_opens(backend: Backend) -> None:
+    section = Owed(5, seal(SECRET, key(), 1), 12, "section", "", "tg", NOW, "sources")
+    await backend.store.put(key(), first(), expected=0, owed=section)
+    assert await backend.store.due(NOW + OWED_GRACE, NOW + 100) == [(key(), section)]
+
+
+def test_an_entry_written_before_sections_were_kept_opens_the_card() -> None:
+    entry = Owed(5, seal(SECRET, key(), 1), 12, "section", "", "tg", NOW)
+    old = json.dumps({k: v for k, v in asdict(entry).items() if k != "section"})
+    assert decode_owed(old) == entry
+    assert decode_owed(encode_owed(replace(entry, section="help"))).section == "help"
 
 
 def test_sealing_round_trips_any_chat_id() -> None:

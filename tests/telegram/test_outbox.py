@@ -18,8 +18,8 @@ from bot.telegram import screens
 from bot.telegram.application import handled_updates
 from bot.telegram.intake import Intake
 from bot.telegram.outbox import send_owed
-from tests.support.bot import Harness, running_bot, t
-from tests.support.fakebotapi import FakeBotApi
+from tests.support.bot import Harness, answer, running_bot, t
+from tests.support.fakebotapi import FakeBotApi, FakeMessage
 from tests.support.processes import wait_for
 from tests.support.stores import GatedStore
 from tests.support.tgclient import TelegramUser
@@ -41,6 +41,10 @@ def owed_of(harness: Harness) -> list[tuple[str, Owed]]:
     store = harness.runtime.store
     assert isinstance(store, MemoryStore)
     return [(key, owed) for key, (owed, _due) in store._owed.items()]
+
+
+def labels(message: FakeMessage) -> list[str]:
+    return [label for row in message.buttons for label in row]
 
 
 # Confirming an update only once it is applied -------------------------------------------------
@@ -136,6 +140,26 @@ async def test_a_press_whose_reply_could_not_be_sent_is_answered_by_the_sweep_on
     assert harness.runtime.metrics["replies_owed_sent"] == 1
     await user.click("18 to 64")  # the conversation goes on from there
     assert "Which country's citizen are you?" in (user.last_message().text or "")
+
+
+async def test_a_section_whose_edit_failed_is_shown_by_the_sweep_not_the_card(memory_bot: Harness) -> None:
+    """Before: the sweep showed the card again, and the person had to press the section once more."""
+    harness = memory_bot
+    user = harness.user("en", user_id=508)
+    await user.send("/start")
+    await answer(user, "en", {"sex": "male", "age": "over_65"})
+    card = user.last_message()
+    sources = t("en").gettext(screens.SECTION_BUTTONS["sources"])
+    assert sources in labels(card), "the card offers the sources"
+    harness.api.fail_next("editMessageText", "server_error", times=4)  # every retry of the edit
+    await user.click(sources)
+    assert await send_owed(harness.app, now=time.time() + OWED_GRACE + 1) == 1
+    shown = harness.api.message(user.user.id, card.message_id)
+    assert shown is not None
+    assert labels(shown) == [t("en").gettext(screens.BACK_TO_CARD)], "the sources, in place of the card"
+    assert sources in (shown.text or "").split("\n")[0], "under the section's title"
+    await user.click(t("en").gettext(screens.BACK_TO_CARD))  # and the way back works
+    assert sources in labels(user.last_message())
 
 
 async def test_a_reply_telegram_refuses_for_good_is_dropped_and_one_too_old_is_not_sent(memory_bot: Harness) -> None:
