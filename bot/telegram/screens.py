@@ -93,15 +93,15 @@ _OPENED_WITH = {"unknown": "why", "checked": "sources"}
 SECTION_BUTTONS = {
     # Translators: button label under the result, opens why, how sure and what is not known; at most 20 characters.
     "why": N_("Why · how sure"),
-    # Translators: button label under the result, opens what satisfies the requirement; keep under 20 characters.
+    # Translators: button label under the result, opens what satisfies the requirement; at most 20 characters.
     "satisfies": N_("What counts"),
-    # Translators: button label under the result, opens the options and their risks; keep under 20 characters.
+    # Translators: button label under the result, opens the options and their risks; at most 20 characters.
     "options": N_("Options and risks"),
-    # Translators: button label under the result, opens notes for the person's country; keep under 20 characters.
+    # Translators: button label under the result, opens notes for the person's country; at most 20 characters.
     "notes": N_("Also for you"),
-    # Translators: button label under the result, opens the sources, the date checked and the disclaimer; under 20.
+    # Translators: button label under the result, opens the sources, date checked, disclaimer; at most 20 characters.
     "sources": N_("Sources"),
-    # Translators: button label under the result, opens where to get help; keep under 20 characters.
+    # Translators: button label under the result, opens where to get help; at most 20 characters.
     "help": N_("Get help"),
 }
 
