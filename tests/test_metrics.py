@@ -102,7 +102,7 @@ async def test_a_reload_moves_build_info_to_the_new_table_and_a_refused_one_leav
         ProblemsError([Problem("rules.yaml", 1, "", "broken")]),
     ]
 
-    def load(rules: Path, locales: Path) -> Content:
+    def load(rules: Path, locales: Path, *, every_screen: bool = False) -> Content:
         loaded = loads.pop(0)
         if isinstance(loaded, ProblemsError):
             raise loaded

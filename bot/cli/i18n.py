@@ -10,13 +10,15 @@ from typing import Any
 
 from babel.messages.pofile import write_po
 
-from bot.i18n.catalogs import CatalogError, catalog_path, parse_po_file
+from bot.i18n.catalogs import CatalogError, Catalogs, catalog_path, parse_po_file
 from bot.i18n.checkers import Expected, LanguageStatus, check_catalogs, load_expected, template_problems
 from bot.i18n.translation import LATIN_IN_CYRILLIC
 from bot.i18n.translit import latin_to_cyrillic
 from bot.problems import Problem
+from bot.ruletable.check import check_file
 from bot.ruletable.loader import TableError
 from bot.ruletable.yamlsource import YamlSyntaxError
+from bot.telegram.fit import screens_too_long
 
 __all__ = ["add_i18n_commands"]
 
@@ -44,6 +46,14 @@ def _check(
     return expected, problems, warnings, statuses
 
 
+def _screens_too_long(args: argparse.Namespace) -> list[Problem]:
+    """Screens that a translation makes too long for one Telegram message (bot.telegram.fit)."""
+    report = check_file(args.rules, with_cases=False)
+    if report.engine is None or not report.ok:
+        return []  # `maslahat check` says what is wrong with the table
+    return screens_too_long(report.engine, Catalogs.load(args.locales))
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     expected, problems, _warnings, statuses = _check(args)
     print(f"{'language':<10}{'translated':>11}{'fuzzy':>7}{'missing':>9}{'obsolete':>10}{'done':>8}")
@@ -65,6 +75,8 @@ def _warning(problem: Problem) -> str:
 def _cmd_check(args: argparse.Namespace) -> int:
     expected, problems, warnings, statuses = _check(args)
     problems = template_problems(args.locales / "messages.pot", expected) + problems
+    if not problems:
+        problems = _screens_too_long(args)
     for warning in warnings:
         print(_warning(warning), file=sys.stderr)
     for problem in problems:

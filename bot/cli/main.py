@@ -39,6 +39,7 @@ from bot.settings import ConfigError, read_environment, settings_from
 from bot.storage import DEFAULT_STORAGE_URL, open_store, storage_problem
 from bot.storage.base import StoreUnavailable
 from bot.telegram.application import Runtime, build_application
+from bot.telegram.fit import screens_too_long
 
 __all__ = ["default_locales_path", "default_rules_path", "main"]
 
@@ -71,6 +72,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if report.data is not None:
         rules = Path(args.rules)
         report.warnings += unbumped(rules, report.data, args.since or default_revision(rules))
+    if report.engine is not None and report.ok:
+        try:
+            report.problems += screens_too_long(report.engine, Catalogs.load(args.locales))
+        except CatalogError:
+            print(f"{args.locales}: not read, so the screens are not measured; `maslahat i18n check` says why")
     for problem in [*report.problems, *report.warnings]:
         print(problem)
     if report.summary is not None:

@@ -97,7 +97,7 @@ class Service:
     async def reload(self) -> list[str]:
         """Re-read rules and catalogs; swap them in if valid, else keep the old and return the problems."""
         try:
-            loaded = await asyncio.to_thread(load_content, self.rules, self.locales)
+            loaded = await asyncio.to_thread(load_content, self.rules, self.locales, every_screen=True)
         except ProblemsError as exc:
             problems = [str(p) for p in exc.problems]
             log.error("reload refused, keeping the running content: %d problem(s)", len(problems))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LIMIT", "split_html"]
+__all__ = ["LIMIT", "cut_html", "split_html"]
 
 #: The most characters one Telegram message may hold.
 LIMIT = 4096
@@ -39,7 +39,15 @@ def split_html(sections: list[str], limit: int = LIMIT) -> list[str]:
     return chunks
 
 
+def cut_html(text: str, limit: int = LIMIT) -> str:
+    """As much of ``text`` as fits ``limit`` in whole words, tags closed, then "…"; the text itself if it fits."""
+    if len(text) <= limit:
+        return text
+    return _TRAILING_SPACE.sub(r"\1", _split_line(text, limit - 1)[0]) + "…"
+
+
 _TAG = re.compile(r"(<[^>]+>)")
+_TRAILING_SPACE = re.compile(r"\s+((?:</[a-z]+>)*)$")  # the space before a cut, inside its closing tags or not
 _TAG_NAME = re.compile(r"</?([a-z]+)")
 
 

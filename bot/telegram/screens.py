@@ -9,6 +9,7 @@ bot.telegram.callbacks). About 390 lines: one short function per screen, beside 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from html import escape
 from typing import assert_never
@@ -31,7 +32,7 @@ from bot.core.present import (
 from bot.core.table import Table
 from bot.telegram.callbacks import Press, encode
 from bot.telegram.glyphs import WIDTHS
-from bot.telegram.html import LIMIT, split_html
+from bot.telegram.html import LIMIT, cut_html, split_html
 
 __all__ = [
     "LIMIT",
@@ -49,6 +50,7 @@ __all__ = [
     "question_screen",
     "rows_by_width",
     "section_screen",
+    "section_texts",
     "split_html",
     "welcome_screen",
 ]
@@ -84,6 +86,8 @@ BACK_TO_CARD = N_("◀ Back to the answer")
 
 #: Tells the four verdicts apart at a glance, the same in every language.
 VERDICT_MARKERS = {"not_affected": "✅", "requirement_met": "☑️", "affected": "⚠️", "unclear": "❓"}
+
+log = logging.getLogger(__name__)
 
 #: Sections that open with another's button: what is not known with why, the date checked and the
 #: full disclaimer with the sources.
@@ -255,16 +259,29 @@ def section_screen(view: OutcomeView, button: str, t: Translator, version: str, 
     sections = _groups(view, t).get(button)
     if not sections:
         return card_screen(view, t, version)
+    text = _section_text(view, button, sections, t)
+    back = Button(t.gettext(BACK_TO_CARD), encode(Press.SECTION, version, "card"))
+    rows = ((back, Button(t.gettext(SHARE), url=share_url)),) if button == "help" else ((back,),)
+    if len(text) > LIMIT:
+        # `maslahat check` and a reload refuse such content (bot.telegram.fit); a start-up does not look.
+        # Which outcome and language would hint at this person's answers: check names them instead.
+        log.warning("a %r screen was cut to fit one message; `maslahat check` says which", button)
+    return Screen(cut_html(text), rows)
+
+
+def section_texts(view: OutcomeView, t: Translator) -> dict[str, str]:
+    """The whole text of every screen the card's buttons open, by button (for bot.telegram.fit)."""
+    return {button: _section_text(view, button, sections, t) for button, sections in _groups(view, t).items()}
+
+
+def _section_text(view: OutcomeView, button: str, sections: list[Section], t: Translator) -> str:
+    """The text of the screen ``button`` opens: its title, the first section under it, each further one titled."""
     title = f"{VERDICT_MARKERS[view.verdict]} {_b(_label(button, sections, t))}"
-    # The first section under the button's title; each further one under its own, a blank line apart.
     bodies = [
         "\n".join([*([_b(section.title)] if i and section.title else []), *map(_outcome_item, section.items)])
         for i, section in enumerate(sections)
     ]
-    back = Button(t.gettext(BACK_TO_CARD), encode(Press.SECTION, version, "card"))
-    rows = ((back, Button(t.gettext(SHARE), url=share_url)),) if button == "help" else ((back,),)
-    # Far shorter than Telegram's limit; split_html keeps it under it all the same.
-    return Screen(split_html([f"{title}\n" + "\n\n".join(bodies)])[0], rows)
+    return f"{title}\n" + "\n\n".join(bodies)
 
 
 def _label(button: str, sections: list[Section], t: Translator) -> str:

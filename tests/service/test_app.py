@@ -36,6 +36,7 @@ from bot.telegram import screens
 from bot.telegram.application import Runtime, build_application, handled_updates
 from bot.telegram.http import AiohttpRequest
 from tests.support.bot import TABLE, answer, make_runtime, t
+from tests.support.catalogs import locales_with
 from tests.support.fakebotapi import FakeBotApi, FakeUser, free_port
 from tests.support.processes import eventually, http_get, relay, reserved_port, start_bot, wait_for
 from tests.support.shipped import ROOT, RULES
@@ -428,6 +429,21 @@ async def test_reload_with_the_locales_folder_gone_reports_it_and_keeps_the_runn
     assert (runtime.engine, runtime.catalogs) == running
 
 
+async def test_a_reload_refuses_a_translation_too_long_for_one_message_and_keeps_the_running_content(
+    tmp_path: Path,
+) -> None:
+    """A start-up does not measure every screen (bot.telegram.fit); a reload has the time to."""
+    explanation = TABLE.outcomes["affected_residence"].explanation
+    locales = locales_with(tmp_path, "uz", explanation, "Bu izoh juda uzun, qonun matni koʻchirilgan. " * 100)
+    service, runtime = _idle_service(locales=locales)
+    running = runtime.engine, runtime.catalogs
+    [problem] = await service.reload()
+    assert problem.startswith(f"{RULES}:{TABLE.outcomes['affected_residence'].line}: outcome affected_residence: ")
+    assert "characters in uz: one Telegram message holds 4,096" in problem
+    assert (runtime.engine, runtime.catalogs) == running
+    assert runtime.metrics["reloads_refused"] == 1
+
+
 async def test_a_reload_reads_and_parses_the_rules_file_once(yaml_reads: tuple[list[str], list[str]]) -> None:
     """The table's check and the extraction of its texts each read and parsed it."""
     service, runtime = _idle_service()
@@ -453,13 +469,14 @@ async def test_a_sighup_reload_is_kept_until_done_and_its_outcome_logged(
     release = threading.Event()
     real_load = app_module.load_content
 
-    def held_load(rules: Path, locales: Path) -> Content:
+    def held_load(rules: Path, locales: Path, *, every_screen: bool = False) -> Content:
+        assert every_screen, "a reload measures every screen"
         release.wait(10)  # the reload stays under way until the test has looked at it
         if outcome == "refused":
             raise ProblemsError([Problem(str(rules), 0, "", "test: refused")])
         if outcome == "failed":
             raise RuntimeError("test: the disk is on fire")
-        return real_load(rules, locales)
+        return real_load(rules, locales, every_screen=every_screen)
 
     monkeypatch.setattr(app_module, "load_content", held_load)
     loop = asyncio.get_running_loop()
@@ -607,10 +624,10 @@ async def test_sighups_that_come_during_a_reload_are_folded_into_one_more(monkey
     real_load = app_module.load_content
     loads: list[Path] = []
 
-    def held_load(rules: Path, locales: Path) -> Content:
+    def held_load(rules: Path, locales: Path, *, every_screen: bool = False) -> Content:
         loads.append(rules)
         release.wait(10)
-        return real_load(rules, locales)
+        return real_load(rules, locales, every_screen=every_screen)
 
     monkeypatch.setattr(app_module, "load_content", held_load)
     loop = asyncio.get_running_loop()

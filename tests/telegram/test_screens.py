@@ -12,6 +12,7 @@ from bot.core.engine import Engine, Question
 from bot.core.languages import SourceLanguage, Translator
 from bot.core.present import Bullet, OutcomeView, Section, outcome_sections, outcome_view
 from bot.telegram.callbacks import Press, decode, version_tag
+from bot.telegram.html import cut_html
 from bot.telegram.screens import (
     LIMIT,
     SECTION_BUTTONS,
@@ -128,6 +129,23 @@ def test_why_opens_the_explanation_how_sure_and_what_is_not_known(engine: Engine
     assert f"\n\n<b>What is not known</b>\n• {escape(view.unknown[0].text)}" in why
 
 
+def test_a_screen_over_one_message_is_cut_and_logged_without_what_would_hint_at_the_answers(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content like this is refused by `maslahat check` and a reload (test_fit.py); a start-up does not look."""
+    _, decision, session = play(engine, TAJIK)
+    view = replace(outcome_view(engine.table, decision, session, T), explanation="A long text. " * 400)
+    with caplog.at_level("WARNING", logger="bot.telegram.screens"):
+        why = section_screen(view, "why", T, V, SHARE)
+    assert LIMIT - 40 < len(why.text) <= LIMIT, "as much as fits"
+    assert why.text.startswith("⚠️ <b>Why · how sure</b>\nA long text. ")
+    assert why.text.rsplit(" ", 1)[-1] in ("A…", "long…", "text.…"), "in whole words, and marked as cut"
+    assert [b.label for row in why.buttons for b in row] == ["◀ Back to the answer"], "the way back stays"
+    [record] = caplog.records
+    assert record.getMessage() == "a 'why' screen was cut to fit one message; `maslahat check` says which"
+    assert view.id not in record.getMessage()
+
+
 def test_a_section_added_to_the_outcome_opens_from_the_card(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Telegram lays out whatever present.outcome_sections gives; it keeps no list of its own."""
 
@@ -168,6 +186,15 @@ def test_a_paragraph_longer_than_a_message_is_split_between_words_keeping_tags_w
         assert len(chunk) <= LIMIT
         assert chunk.count("<i>") == chunk.count("</i>")
     assert " ".join(_visible(c).strip() for c in chunks).split() == _visible(line).split()
+
+
+def test_a_cut_keeps_whole_words_and_closes_the_tags_open_at_it() -> None:
+    text = "<b>Title</b>\n<i>" + "word " * 1000 + "</i>"
+    cut = cut_html(text)
+    assert len(cut) <= LIMIT
+    assert cut.endswith("word word</i>…")
+    assert cut.count("<i>") == cut.count("</i>") == 1
+    assert cut_html("short <b>text</b>") == "short <b>text</b>"
 
 
 def test_a_single_word_longer_than_a_message_is_refused() -> None:
