@@ -1,8 +1,9 @@
 """What each Telegram screen shows: HTML text and buttons, as plain data (no Telegram types).
 
-Every text is escaped for Telegram's HTML parse mode; long outcomes are split at section
-boundaries under Telegram's 4096-character limit (bot.telegram.html). Buttons carry ids only (see
-bot.telegram.callbacks). About 390 lines: one short function per screen, beside the layout rules
+Every text is escaped for Telegram's HTML parse mode. Each screen is one message: bot.telegram.fit
+sees that every screen of an outcome fits Telegram's 4096 characters, and one that does not all
+the same is cut in whole words (bot.telegram.html). Buttons carry ids only (see
+bot.telegram.callbacks). About 410 lines: one short function per screen, beside the layout rules
 (label widths, rows by width) they all use.
 """
 
