@@ -31,9 +31,11 @@ def _rules_dir(args: argparse.Namespace) -> Path:
 
 
 def _check(
-    args: argparse.Namespace,
+    args: argparse.Namespace, catalogs: Catalogs | None = None
 ) -> tuple[dict[tuple[str, str | None], Expected], list[Problem], list[Problem], list[LanguageStatus]]:
     """The texts to translate, every catalog error, every catalog warning, and each catalog's status.
+
+    ``catalogs``: the catalogs already parsed, so that they are not read twice.
 
     Raises:
         TableError: a rule table is not YAML (main() prints it and exits 1).
@@ -42,16 +44,25 @@ def _check(
         expected = load_expected(_PACKAGE, _rules_dir(args))
     except YamlSyntaxError as exc:
         raise TableError(exc.problems) from exc
-    problems, warnings, statuses = check_catalogs(args.locales, expected)
+    parsed = catalogs.catalogs if catalogs is not None else None
+    problems, warnings, statuses = check_catalogs(args.locales, expected, catalogs=parsed)
     return expected, problems, warnings, statuses
 
 
-def _screens_too_long(args: argparse.Namespace) -> list[Problem]:
+def _catalogs(locales: Path) -> Catalogs | None:
+    """Every catalog, parsed once; None if one cannot be read (check_catalogs reads the files and says why)."""
+    try:
+        return Catalogs.load(locales)
+    except (CatalogError, ValueError):  # ValueError: gettext refused a Plural-Forms expression
+        return None
+
+
+def _screens_too_long(args: argparse.Namespace, catalogs: Catalogs) -> list[Problem]:
     """Screens that a translation makes too long for one Telegram message (bot.telegram.fit)."""
     report = check_file(args.rules, with_cases=False)
     if report.engine is None or not report.ok:
         return []  # `maslahat check` says what is wrong with the table
-    return screens_too_long(report.engine, Catalogs.load(args.locales))
+    return screens_too_long(report.engine, catalogs)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -73,10 +84,11 @@ def _warning(problem: Problem) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    expected, problems, warnings, statuses = _check(args)
+    catalogs = _catalogs(args.locales)
+    expected, problems, warnings, statuses = _check(args, catalogs)
     problems = template_problems(args.locales / "messages.pot", expected) + problems
-    if not problems:
-        problems = _screens_too_long(args)
+    if not problems and catalogs is not None:
+        problems = _screens_too_long(args, catalogs)
     for warning in warnings:
         print(_warning(warning), file=sys.stderr)
     for problem in problems:
